@@ -1,0 +1,44 @@
+# One entry point for set-up, tests and the demo. Everything installs into .venv from pinned versions.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DB     ?= data/archive.db
+PORT   ?= 8001
+PORTAL_PORT ?= 8700
+
+.PHONY: install test lint demo crawl serve lock clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# The main job on the embedded default: sample portal on 127.0.0.1 -> crawl -> Datasette on :8001.
+demo: $(STAMP)
+	$(BIN)/python -m crawler.demo --portal-port $(PORTAL_PORT) --port $(PORT)
+
+# The real registry into the default archive (needs internet).
+crawl: $(STAMP)
+	mkdir -p $(dir $(DB))
+	$(BIN)/scrapy crawl reports -a sources=crawler/sources.yaml -s ARCHIVE_DB=$(DB)
+
+serve: $(STAMP)
+	$(BIN)/datasette serve $(DB) -m datasette/metadata.yml --plugins-dir datasette/plugins \
+	  --template-dir datasette/templates -p $(PORT)
+
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock.new && mv requirements.lock.new requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

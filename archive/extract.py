@@ -1,0 +1,177 @@
+"""From one captured response to a report record: a pure function of (bytes, headers, url).
+
+Decoding, metadata, title, body text (trafilatura plus gov-portal line cleaning), classification,
+report year and traditional→simplified conversion. No network, no database, no Scrapy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+import trafilatura
+from lxml import etree
+from lxml import html as lxml_html
+
+from archive.classify import classify_title, report_year
+from archive.decode import decode_body
+from archive.meta import PageMeta, parse_date, read_meta
+from archive.script import has_traditional, to_simplified
+
+EXTRACTOR_VERSION = "2.0"
+MIN_REPORT_CHARS = 200  # a real annual report is thousands of characters; stubs are not reports
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_TITLE_SPLIT = re.compile(r"\s*(?:_|\||｜|--|—{1,2}|\s-\s)\s*")
+_SITE_ID = re.compile(r"网站标识码\s*[:：]?\s*([0-9A-Za-z]{10,12})")
+_ICP = re.compile(r"([\u4e00-\u9fff]ICP[备備]\s*[0-9]+[号號](?:-\d+)?)")
+
+# Whole lines of portal chrome. Anchored so that body sentences using the same words survive
+# (e.g. 规范性文件备案审查, "分享到了…成果"). #3 extends this into a full cleaner.
+_NOISE_LINE = re.compile(
+    r"^(?:扫一扫在手机(?:上)?打开当前页|扫一扫|【?\s*字体[:：]?.*|【?\s*字号[:：]?.*|【?打印(?:本页)?】?"
+    r"|【?关闭(?:窗口|本页)?】?|分享到[:：]?\s*(?:微信|微博|QQ|$).*|(?:浏览|阅读|访问)(?:次数|量)[:：]?.*"
+    r"|您(?:当前)?的?位置[:：]?.*|当前位置[:：]?.*|上一篇[:：]?.*|下一篇[:：]?.*|相关(?:链接|阅读|文章)[:：]?"
+    r"|热点新闻|网站标识码.*|.*ICP备.*|.*公网安备.*|主办[:：单].*|承办[:：].*|版权所有.*"
+    r"|技术支持[:：].*|网站地图|联系我们|标签[:：].*|无障碍|长者模式|关怀版|繁体|简体|\d+人觉得有用)$"
+)
+_META_LINE = re.compile(
+    r"^[\[【［]?\s*(?:索\s*引\s*号|主题分类|体裁分类|发文字号|文\s*号|发布机构|发文机关|成文日期|发布日期"
+    r"|有\s*效\s*性|公开方式|公开范围|组配分类|发布时间|信息来源|来\s*源|日\s*期)\s*[\]】］]?\s*[:：|]"
+)
+
+
+@dataclass(slots=True)
+class Extraction:
+    kind: str                     # report | not_report | empty
+    reason: str
+    title: str | None = None
+    report_year: int | None = None
+    published: str | None = None
+    written: str | None = None
+    publisher: str | None = None
+    index_no: str | None = None
+    doc_no: str | None = None
+    site_id_code: str | None = None
+    icp: str | None = None
+    text: str = ""
+    content_hash: str | None = None
+    encoding: str | None = None
+    traditional: bool = False
+    provenance: dict[str, str] = field(default_factory=dict)  # field → where its value came from
+
+
+def _parse(text: str) -> lxml_html.HtmlElement | None:
+    text = _XML_DECL.sub("", text, count=1)
+    if not text.strip():
+        return None
+    try:
+        return lxml_html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def pick_title(meta: PageMeta) -> tuple[str | None, str]:
+    """ArticleTitle meta, else the article heading, else <title> minus the site-name suffix."""
+    tag = meta.tags.get("articletitle")
+    if tag:
+        return " ".join(tag.split()), "meta:ArticleTitle"
+    parts = [p for p in _TITLE_SPLIT.split(meta.html_title) if p]
+    # The article heading is the longest heading that the <title> agrees with (a logo <h2> with
+    # the site name is contained in the <title> too, but is shorter).
+    agreeing = [h for h in meta.headings
+                if len(h) >= 6 and (not parts or h in meta.html_title or parts[0] in h)]
+    if agreeing:
+        return max(agreeing, key=len), "heading"
+    if parts:
+        return max(parts[:2], key=len) if len(parts) > 1 and len(parts[0]) < 6 else parts[0], "title"
+    return None, "none"
+
+
+def clean_lines(text: str, title: str | None) -> list[str]:
+    """One paragraph per line, chrome lines and the repeated title/date lines removed."""
+    out: list[str] = []
+    squashed_title = re.sub(r"\s+", "", title or "")
+    for raw in text.splitlines():
+        line = re.sub(r"[ \t\u3000\xa0]+", " ", raw).strip()
+        if line.startswith("|") and _META_LINE.match(line.strip("| ")):
+            continue  # a row of the 信息公开 table, rendered by trafilatura as "| 索引号 | … |"
+        if not line or line in {"|", "-", "·"}:
+            continue
+        squashed = re.sub(r"\s+", "", line.strip("| "))
+        if _NOISE_LINE.match(squashed) or _META_LINE.match(line):
+            continue
+        if squashed_title and squashed == squashed_title and not out:
+            continue
+        out.append(line)
+    return out
+
+
+def _first(*candidates: tuple[str | None, str]) -> tuple[str | None, str | None]:
+    for value, source in candidates:
+        if value:
+            return value, source
+    return None, None
+
+
+def extract_page(body: bytes, content_type: str | None, url: str) -> Extraction:
+    """Decode, read metadata and body, classify. Never raises on bad input."""
+    decoded = decode_body(body, content_type)
+    root = _parse(decoded.text)
+    if root is None:
+        return Extraction("empty", "empty or unparseable page", encoding=decoded.encoding)
+    meta = read_meta(root)
+    raw_title, title_src = pick_title(meta)
+    title = to_simplified(raw_title) if raw_title else None
+    traditional = has_traditional(decoded.text)
+
+    body_txt = trafilatura.extract(
+        decoded.text, url=url, include_comments=False, include_tables=True, favor_recall=True,
+        output_format="txt",
+    ) or ""
+    lines = clean_lines(to_simplified(body_txt), title)
+    text = "\n".join(lines)
+
+    ex = Extraction("not_report", "", title=title, text=text, encoding=decoded.encoding,
+                    traditional=traditional)
+    ex.provenance["title"] = title_src
+    f = meta.fields
+    published, src = _first(
+        (parse_date(meta.tags.get("pubdate")), "meta:PubDate"),
+        (parse_date(f.get("published")), "table:发布日期"),
+        (parse_date(f.get("date_line")), "page:日期"),
+    )
+    ex.published = published
+    if src:
+        ex.provenance["published"] = src
+    ex.written = parse_date(f.get("written"))
+    publisher, src = _first(
+        (f.get("publisher"), "table:发布机构"),
+        (meta.tags.get("contentsource"), "meta:ContentSource"),
+        (f.get("source_line"), "page:来源"),
+    )
+    ex.publisher = to_simplified(publisher) if publisher else None
+    if src:
+        ex.provenance["publisher"] = src
+    ex.index_no = f.get("index_no")
+    ex.doc_no = f.get("doc_no")
+    site_id = meta.tags.get("siteidcode")
+    m = _SITE_ID.search(decoded.text) if not site_id else None
+    ex.site_id_code = site_id or (m.group(1) if m else None)
+    m = _ICP.search(decoded.text[-20000:])
+    ex.icp = to_simplified(m.group(1)) if m else None
+
+    verdict = classify_title(title or "")
+    if not verdict.is_report:
+        ex.reason = verdict.reason
+        return ex
+    if len(text) < MIN_REPORT_CHARS:
+        ex.reason = f"report title but body has only {len(text)} characters"
+        return ex
+    year, src = report_year(title or "", text)
+    ex.report_year = year
+    ex.provenance["report_year"] = src
+    ex.kind, ex.reason = "report", verdict.reason
+    ex.content_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return ex

@@ -1,0 +1,112 @@
+"""Page metadata: 《政府网站发展指引》 meta tags and the 政府信息公开 table.
+
+Pure functions over a parsed lxml tree. Labels are matched after stripping padding, brackets and
+both colon forms ("索 引 号：", "[ 发布机构 ]").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lxml import html as lxml_html
+
+from archive.script import to_simplified
+
+# Canonical field ← label spellings seen on portals.
+LABELS: dict[str, str] = {
+    "索引号": "index_no",
+    "文号": "doc_no", "发文字号": "doc_no", "发文文号": "doc_no", "文件编号": "doc_no",
+    "发布机构": "publisher", "发文机关": "publisher", "发布单位": "publisher", "发文单位": "publisher",
+    "信息来源": "source_line", "来源": "source_line",
+    "成文日期": "written", "成文时间": "written",
+    "发布日期": "published", "发布时间": "published", "公开日期": "published",
+    "日期": "date_line", "时间": "date_line",
+}
+_PAD = re.compile(r"[\s\u3000\xa0\[\]【】［］:：]+")
+_LABEL_AT_START = re.compile(
+    r"^[\s\u3000\xa0\[【［]*("
+    + "|".join(sorted({re.escape(k) for k in LABELS} | {r"索\s*引\s*号"}, key=len, reverse=True))
+    + r")[\s\u3000\xa0\]】］]*[:：]?\s*(.*)$"
+)
+_DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+_SKIP_TAGS = {"script", "style", "noscript", "template"}
+
+
+@dataclass(frozen=True, slots=True)
+class PageMeta:
+    tags: dict[str, str]       # <meta name=…> by lower-case name
+    fields: dict[str, str]     # labelled values from the page, first occurrence wins
+    html_title: str
+    headings: list[str]
+
+
+def parse_date(value: str | None) -> str | None:
+    """YYYY-MM-DD from '2023-03-22 10:00', '2023年3月22日', '2023/3/22'; None when absent."""
+    if not value:
+        return None
+    m = _DATE.search(value)
+    if not m:
+        return None
+    y, mo, d = (int(g) for g in m.groups())
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    return f"{y:04d}-{mo:02d}-{d:02d}"
+
+
+def _text_chunks(root: lxml_html.HtmlElement) -> list[str]:
+    out: list[str] = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in _SKIP_TAGS:
+            if el.tail and el.tail.strip():
+                out.append(el.tail.strip())
+            continue
+        if el.text and el.text.strip():
+            out.append(el.text.strip())
+        if el.tail and el.tail.strip():
+            out.append(el.tail.strip())
+    return out
+
+
+def labelled_fields(root: lxml_html.HtmlElement) -> dict[str, str]:
+    """Values of 信息公开-table labels, whether in the same text node or the next one."""
+    chunks = [to_simplified(c) for c in _text_chunks(root)]
+    fields: dict[str, str] = {}
+    for i, chunk in enumerate(chunks):
+        m = _LABEL_AT_START.match(chunk)
+        if not m:
+            continue
+        label = re.sub(r"\s+", "", m.group(1))
+        field = LABELS.get(label)
+        if field is None:
+            continue
+        rest = m.group(2).strip()
+        if not rest:
+            nxt = chunks[i + 1] if i + 1 < len(chunks) else ""
+            rest = "" if _LABEL_AT_START.match(nxt) else nxt
+        # Same-cell runs such as "发布时间：2023-03-30 16:20 来源：…" end at the next label.
+        rest = re.split(r"\s{2,}|\s(?=(?:来源|信息来源|浏览次数|阅读次数|作者)[:：])", rest)[0]
+        rest = _PAD.sub(" ", rest).strip(" |")
+        if field in ("written", "published", "date_line"):
+            if not parse_date(rest):
+                continue
+        if rest and field not in fields:
+            fields[field] = rest
+    return fields
+
+
+def read_meta(root: lxml_html.HtmlElement) -> PageMeta:
+    tags: dict[str, str] = {}
+    for el in root.iter("meta"):
+        name = (el.get("name") or el.get("property") or "").strip().lower()
+        content = (el.get("content") or "").strip()
+        if name and content and name not in tags:
+            tags[name] = content
+    title_el = root.find(".//title")
+    html_title = " ".join(title_el.text_content().split()) if title_el is not None else ""
+    headings = [
+        " ".join(h.text_content().split())
+        for h in root.iter("h1", "h2", "h3")
+        if h.text_content().strip()
+    ]
+    return PageMeta(tags, labelled_fields(root), html_title, headings)

@@ -1,0 +1,267 @@
+"""The archive: one SQLite file, written through sqlite-utils.
+
+Tables: `captures` (every response, body by sha256 in `bodies`), `fetch_log` (every request's
+outcome), `reports` (latest clean record per canonical URL), `report_versions` (every distinct
+text a report has had), `sources` (the registry as crawled), `crawl_runs`.
+Nothing is overwritten or deleted; each page is stored in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from archive.extract import EXTRACTOR_VERSION, Extraction, extract_page
+from archive.urls import canonical_url
+
+SCHEMA_VERSION = 1
+
+# Fetch outcomes (the `outcome` column): what happened to the request.
+OK, NOT_MODIFIED, HTTP_ERROR, NETWORK_ERROR, SKIPPED = (
+    "ok", "not_modified", "http_error", "network_error", "skipped",
+)
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(slots=True)
+class Capture:
+    """One HTTP response as received, with the crawl context it was fetched in."""
+
+    url: str
+    source: str
+    role: str                     # start | listing | detail
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    region: str | None = None
+    fetched_at: str = field(default_factory=utcnow)
+    retries: int = 0
+    request_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    outcome: str                  # ok | not_modified | http_error | …
+    result: str                   # report_new | report_changed | report_unchanged | not_report | …
+    reason: str
+    capture_id: int | None = None
+
+
+class Archive:
+    """Read and write the archive file. Use from one thread; open one per process."""
+
+    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        self.db = sqlite_utils.Database(conn)
+        if self.path != ":memory:":
+            self.db.enable_wal()
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.migrate()
+
+    # -- schema ---------------------------------------------------------------------------
+    def migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version >= SCHEMA_VERSION:
+            return
+        with self.db.atomic():
+            self._create_v1()
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _create_v1(self) -> None:
+        db = self.db
+        db["bodies"].create({"sha256": str, "size": int, "body": bytes}, pk="sha256",
+                            if_not_exists=True)
+        db["captures"].create(
+            {"id": int, "url": str, "canonical_url": str, "request_url": str, "source": str,
+             "role": str, "status": int, "headers": str, "sha256": str, "size": int,
+             "fetched_at": str, "run_id": int},
+            pk="id", if_not_exists=True,
+        )
+        db["fetch_log"].create(
+            {"id": int, "fetched_at": str, "run_id": int, "source": str, "url": str, "role": str,
+             "outcome": str, "status": int, "result": str, "reason": str, "retries": int,
+             "capture_id": int},
+            pk="id", if_not_exists=True,
+        )
+        db["reports"].create(
+            {"url": str, "source": str, "region": str, "title": str, "report_year": int,
+             "published": str, "written": str, "publisher": str, "index_no": str, "doc_no": str,
+             "site_id_code": str, "icp": str, "text": str, "content_hash": str,
+             "first_seen": str, "last_seen": str, "changed_at": str, "capture_id": int,
+             "extractor_version": str, "provenance": str},
+            pk="url", not_null={"source", "title", "text", "content_hash"}, if_not_exists=True,
+        )
+        db["report_versions"].create(
+            {"id": int, "url": str, "content_hash": str, "title": str, "text": str,
+             "fetched_at": str, "capture_id": int},
+            pk="id", if_not_exists=True,
+        )
+        db["sources"].create(
+            {"name": str, "region": str, "adcode": str, "level": str, "cms": str,
+             "start_urls": str, "hosts": str, "updated_at": str},
+            pk="name", if_not_exists=True,
+        )
+        db["crawl_runs"].create(
+            {"id": int, "started_at": str, "finished_at": str, "sources": str, "status": str,
+             "stats": str},
+            pk="id", if_not_exists=True,
+        )
+        db["captures"].create_index(["canonical_url", "id"], if_not_exists=True)
+        db["fetch_log"].create_index(["source", "outcome"], if_not_exists=True)
+        db["fetch_log"].create_index(["url"], if_not_exists=True)
+        db["report_versions"].create_index(["url", "content_hash"], unique=True,
+                                           if_not_exists=True)
+        db["reports"].create_index(["source", "report_year"], if_not_exists=True)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- runs and registry ----------------------------------------------------------------
+    def start_run(self, sources: Iterable[str]) -> int:
+        with self.db.atomic():
+            table = self.db["crawl_runs"]
+            table.insert({"started_at": utcnow(), "sources": json.dumps(list(sources)),
+                          "status": "running"})
+            return int(table.last_pk)
+
+    def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any]) -> None:
+        with self.db.atomic():
+            self.db["crawl_runs"].update(
+                run_id, {"finished_at": utcnow(), "status": status,
+                         "stats": json.dumps(dict(stats), ensure_ascii=False, default=str)})
+
+    def save_sources(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        now = utcnow()
+        with self.db.atomic():
+            self.db["sources"].upsert_all(
+                [{**row, "start_urls": json.dumps(list(row.get("start_urls", [])),
+                                                  ensure_ascii=False),
+                  "hosts": json.dumps(sorted(row.get("hosts", [])), ensure_ascii=False),
+                  "updated_at": now} for row in rows],
+                pk="name",
+            )
+
+    # -- revalidation ---------------------------------------------------------------------
+    def validators(self, url: str) -> dict[str, str]:
+        """ETag / Last-Modified of the last 200 capture of this URL, for a conditional request."""
+        row = self.db.execute(
+            "SELECT headers FROM captures WHERE canonical_url = ? AND status = 200 "
+            "ORDER BY id DESC LIMIT 1",
+            [canonical_url(url)],
+        ).fetchone()
+        if not row:
+            return {}
+        headers = {k.lower(): v for k, v in json.loads(row[0] or "{}").items()}
+        return {k: headers[k] for k in ("etag", "last-modified") if headers.get(k)}
+
+    # -- writing --------------------------------------------------------------------------
+    def _store_capture(self, cap: Capture, run_id: int | None) -> int:
+        sha = hashlib.sha256(cap.body).hexdigest() if cap.body else None
+        if sha:
+            self.db.execute(
+                "INSERT OR IGNORE INTO bodies (sha256, size, body) VALUES (?, ?, ?)",
+                [sha, len(cap.body), cap.body],
+            )
+        table = self.db["captures"]
+        table.insert({
+            "url": cap.url, "canonical_url": canonical_url(cap.url),
+            "request_url": cap.request_url or cap.url, "source": cap.source, "role": cap.role,
+            "status": cap.status, "headers": json.dumps(cap.headers, ensure_ascii=False),
+            "sha256": sha, "size": len(cap.body), "fetched_at": cap.fetched_at, "run_id": run_id,
+        })
+        return int(table.last_pk)
+
+    def _log(self, *, url: str, source: str, role: str, outcome: str, result: str, reason: str,
+             status: int | None, retries: int, capture_id: int | None, run_id: int | None,
+             fetched_at: str | None = None) -> None:
+        self.db["fetch_log"].insert({
+            "fetched_at": fetched_at or utcnow(), "run_id": run_id, "source": source, "url": url,
+            "role": role, "outcome": outcome, "status": status, "result": result,
+            "reason": reason, "retries": retries, "capture_id": capture_id,
+        })
+
+    def ingest(self, cap: Capture, run_id: int | None = None, *,
+               is_listing: bool = False, extraction: Extraction | None = None) -> Outcome:
+        """Store one response and everything derived from it, atomically."""
+        if cap.status == 200 and not is_listing and extraction is None:
+            extraction = extract_page(cap.body, cap.headers.get("Content-Type"), cap.url)
+        with self.db.atomic():
+            capture_id = self._store_capture(cap, run_id)
+            result = self._derive(cap, capture_id, is_listing, extraction)
+            self._log(url=cap.url, source=cap.source, role=cap.role, outcome=result.outcome,
+                      result=result.result, reason=result.reason, status=cap.status,
+                      retries=cap.retries, capture_id=capture_id, run_id=run_id,
+                      fetched_at=cap.fetched_at)
+        return result
+
+    def _derive(self, cap: Capture, capture_id: int, is_listing: bool,
+                ex: Extraction | None) -> Outcome:
+        if cap.status == 304:
+            url = canonical_url(cap.url)
+            hit = self.db.execute("UPDATE reports SET last_seen = ? WHERE url = ?",
+                                  [cap.fetched_at, url]).rowcount
+            result = "report_unchanged" if hit else "unchanged"
+            return Outcome(NOT_MODIFIED, result, "304 Not Modified", capture_id)
+        if cap.status >= 400 or cap.status < 200:
+            return Outcome(HTTP_ERROR, "error", f"HTTP {cap.status}", capture_id)
+        if is_listing:
+            return Outcome(OK, "listing", "listing page", capture_id)
+        assert ex is not None
+        if ex.kind != "report":
+            return Outcome(OK, "not_report" if ex.kind != "empty" else "empty", ex.reason,
+                           capture_id)
+        result = self.save_report(cap, capture_id, ex)
+        return Outcome(OK, result, ex.reason, capture_id)
+
+    def save_report(self, cap: Capture, capture_id: int, ex: Extraction) -> str:
+        """Insert or update the report row and its versions; returns report_new/changed/unchanged."""
+        url = canonical_url(cap.url)
+        row = {
+            "url": url, "source": cap.source, "region": cap.region, "title": ex.title,
+            "report_year": ex.report_year, "published": ex.published, "written": ex.written,
+            "publisher": ex.publisher, "index_no": ex.index_no, "doc_no": ex.doc_no,
+            "site_id_code": ex.site_id_code, "icp": ex.icp, "text": ex.text,
+            "content_hash": ex.content_hash, "capture_id": capture_id,
+            "extractor_version": EXTRACTOR_VERSION,
+            "provenance": json.dumps(ex.provenance, ensure_ascii=False),
+        }
+        old = self.db.execute("SELECT content_hash FROM reports WHERE url = ?", [url]).fetchone()
+        self.db.execute(
+            "INSERT OR IGNORE INTO report_versions (url, content_hash, title, text, fetched_at, "
+            "capture_id) VALUES (?, ?, ?, ?, ?, ?)",
+            [url, ex.content_hash, ex.title, ex.text, cap.fetched_at, capture_id],
+        )
+        if old is None:
+            self.db["reports"].insert({**row, "first_seen": cap.fetched_at,
+                                       "last_seen": cap.fetched_at,
+                                       "changed_at": cap.fetched_at})
+            return "report_new"
+        if old[0] == ex.content_hash:
+            self.db["reports"].update(url, {**row, "last_seen": cap.fetched_at})
+            return "report_unchanged"
+        self.db["reports"].update(url, {**row, "last_seen": cap.fetched_at,
+                                        "changed_at": cap.fetched_at})
+        return "report_changed"
+
+    def log_failure(self, *, url: str, source: str, role: str, outcome: str, reason: str,
+                    status: int | None = None, retries: int = 0,
+                    run_id: int | None = None) -> None:
+        """A request that produced no response worth keeping (network error, skipped)."""
+        with self.db.atomic():
+            self._log(url=url, source=source, role=role, outcome=outcome, result="error"
+                      if outcome != SKIPPED else "skipped", reason=reason, status=status,
+                      retries=retries, capture_id=None, run_id=run_id)

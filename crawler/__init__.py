@@ -1,0 +1,1 @@
+"""Scrapy project: discovers and fetches report pages from the portals in the registry."""

@@ -1,0 +1,27 @@
+"""Items the spider hands to the archive pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archive.store import Capture
+
+
+@dataclass(slots=True)
+class PageItem:
+    """A response to keep; `is_listing` pages are kept but not treated as report candidates."""
+
+    capture: Capture
+    is_listing: bool
+
+
+@dataclass(slots=True)
+class FailureItem:
+    """A request that ended without a usable response: network error, or skipped on purpose."""
+
+    url: str
+    source: str
+    role: str
+    outcome: str      # network_error | skipped
+    reason: str
+    retries: int = 0

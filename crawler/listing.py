@@ -1,0 +1,226 @@
+"""Listing-page discovery, one adapter per CMS family: pure functions, HTML text in, links out.
+
+- TRS WCM `createPageHTML(...)` pagers, classic 0-based and the 6-argument 1-based variant;
+- Hanweb 大汉 `<datastore>` records inside `<script type="text/xml">` and its `dataproxy.jsp` pages;
+- plain pages: anchors, 下一页/尾页 links, query pagers (?page=, pageNo, PageIndex…), links hidden in
+  `onclick`, and tiny JavaScript redirect stubs.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from archive.classify import looks_like_candidate
+
+_CREATE_PAGE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
+_DATASTORE = re.compile(r"<datastore>(.*?)</datastore>", re.DOTALL | re.IGNORECASE)
+_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL | re.IGNORECASE)
+_NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>", re.DOTALL | re.IGNORECASE)
+_TOTAL = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>", re.IGNORECASE)
+_PERPAGE = re.compile(r"per[_]?page\s*[:=]\s*['\"]?(\d+)", re.IGNORECASE)
+_HREF = re.compile(r"""href\s*=\s*['"]([^'"]+)['"]""", re.IGNORECASE)
+_ONCLICK_URL = re.compile(r"""\(\s*['"]((?:https?:)?/[^'"]+|[^'"]+\.s?html?)['"]""")
+_JS_REDIRECT = re.compile(
+    r"""(?:window\.|document\.|top\.)?location(?:\.href)?\s*=\s*['"]([^'"]+)['"]""")
+_NEXT_TEXT = re.compile(r"^(?:下一?页|下页|后一?页|尾页|末页|最后一?页|>|>>|›|»)$")
+_PAGE_KEYS = {"page", "pageno", "pageindex", "curpage", "pagenum", "p", "pn", "currentpage",
+              "page_no", "pagenumber"}
+MAX_TRS_PAGES = 500   # a column with more pages than this is a broken pager, not a column
+DATAPROXY_WINDOW = 45  # records per dataproxy.jsp request (3 × the usual 15 per page)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    url: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FormPost:
+    url: str
+    formdata: dict[str, str]
+
+
+@dataclass(slots=True)
+class Discovery:
+    items: list[Link] = field(default_factory=list)     # candidate report pages
+    pages: list[str] = field(default_factory=list)      # more listing pages of the same column
+    posts: list[FormPost] = field(default_factory=list)  # Hanweb dataproxy requests
+    redirect: str | None = None                          # JS redirect stub target
+    total_records: int | None = None
+
+    def extend(self, other: Discovery) -> None:
+        for attr in ("items", "pages", "posts"):
+            have = getattr(self, attr)
+            have.extend(x for x in getattr(other, attr) if x not in have)
+        self.redirect = self.redirect or other.redirect
+        self.total_records = self.total_records or other.total_records
+
+
+def _args(arglist: str) -> list[str]:
+    return [a.strip().strip("'\"") for a in arglist.split(",")]
+
+
+def trs_pages(text: str, url: str) -> list[str]:
+    """All pages of a TRS column from its `createPageHTML` call.
+
+    Pages often define the function inline before calling it; only a call with a numeric page
+    count counts.
+    """
+    for m in _CREATE_PAGE.finditer(text):
+        args = _args(m.group(1))
+        try:
+            if args and not args[0].isdigit():
+                # createPageHTML('page_div', pageCount, current, 'index', 'html', total): 1-based.
+                count, prefix, ext = int(args[1]), args[3], args[4]
+                first, last = 2, count
+            else:
+                # createPageHTML(pageCount, current, "index", "html", …): 0-based.
+                count, prefix, ext = int(args[0]), args[2], args[3]
+                first, last = 1, count - 1
+        except (IndexError, ValueError):
+            continue
+        last = min(last, MAX_TRS_PAGES)
+        return [urljoin(url, f"{prefix}.{ext}")] + [
+            urljoin(url, f"{prefix}_{n}.{ext}") for n in range(first, last + 1)
+        ]
+    return []
+
+
+def _links_from_fragment(fragment: str, base: str) -> list[Link]:
+    try:
+        root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return []
+    return [Link(urljoin(base, a.get("href").strip()),
+                 (a.get("title") or a.text_content() or "").strip())
+            for a in root.iter("a") if a.get("href")]
+
+
+def hanweb(text: str, url: str) -> Discovery:
+    """Records of a Hanweb jpage column, plus dataproxy.jsp requests for the rest."""
+    found = Discovery()
+    m_total = _TOTAL.search(text)
+    if m_total:
+        found.total_records = int(m_total.group(1))
+    stores = _DATASTORE.findall(text)
+    for store in stores:
+        for record in _RECORD.findall(store):
+            fragment = html.unescape(record) if "&lt;" in record else record
+            found.items.extend(link for link in _links_from_fragment(fragment, url)
+                               if looks_like_candidate(link.text))
+    nextgroup = _NEXTGROUP.search(text)
+    if nextgroup:
+        href = _HREF.search(nextgroup.group(1))
+        if href:
+            proxy = urljoin(url, html.unescape(href.group(1)))
+            parts = urlsplit(proxy)
+            params = dict(parse_qsl(parts.query, keep_blank_values=True))
+            params.pop("page", None)
+            form = {"col": "1", "appid": params.get("appid", "1"), "webid": params.get("webid", ""),
+                    "path": params.get("path", "/"), "columnid": params.get("columnid", ""),
+                    "sourceContentType": params.get("sourceContentType", "1"),
+                    "unitid": params.get("unitid", ""), "webname": params.get("webname", ""),
+                    "permissiontype": params.get("permissiontype", "0")}
+            base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+            found.posts.append(dataproxy_post(base, form, 1, perpage=perpage(text)))
+    return found
+
+
+def dataproxy_post(base: str, form: dict[str, str], start: int,
+                   window: int = DATAPROXY_WINDOW, perpage: int = 15) -> FormPost:
+    end = start + window - 1
+    query = urlencode({"startrecord": start, "endrecord": end, "perpage": perpage})
+    return FormPost(f"{base}?{query}", form)
+
+
+def next_dataproxy(post_url: str, form: dict[str, str], total: int) -> FormPost | None:
+    """The following dataproxy window, or None when `total` records have been asked for."""
+    parts = urlsplit(post_url)
+    q = dict(parse_qsl(parts.query))
+    try:
+        end, window = int(q["endrecord"]), int(q["endrecord"]) - int(q["startrecord"]) + 1
+    except (KeyError, ValueError):
+        return None
+    if end >= total:
+        return None
+    base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    return dataproxy_post(base, form, end + 1, window, int(q.get("perpage", 15)))
+
+
+def _is_pager(href_url: str, page_url: str) -> bool:
+    """Same path as the current page, differing in a page-number query key."""
+    a, b = urlsplit(href_url), urlsplit(page_url)
+    if a.path != b.path or a.netloc != b.netloc:
+        return False
+    keys = {k.lower() for k, _ in parse_qsl(a.query)}
+    return bool(keys & _PAGE_KEYS)
+
+
+def anchors(text: str, url: str) -> Discovery:
+    """Plain anchors: candidate report links, 下一页/尾页 and query-pager links, onclick links."""
+    found = Discovery()
+    try:
+        root = lxml_html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return found
+    base_el = root.find(".//base[@href]")
+    base = urljoin(url, base_el.get("href")) if base_el is not None else url
+    for a in root.iter("a"):
+        label = " ".join((a.text_content() or "").split())
+        title = (a.get("title") or "").strip()
+        href = (a.get("href") or "").strip()
+        onclick = a.get("onclick") or ""
+        if (not href or href.startswith(("javascript:", "#"))) and onclick:
+            m = _ONCLICK_URL.search(onclick)
+            href = m.group(1) if m else ""
+        if not href or href.lower().startswith(("javascript:", "mailto:", "tel:", "#")):
+            continue
+        target = urljoin(base, href)
+        if urlsplit(target).scheme not in ("http", "https"):
+            continue
+        if _NEXT_TEXT.match(label) or (label.isdigit() and _is_pager(target, url)):
+            found.pages.append(target)
+        elif _is_pager(target, url):
+            found.pages.append(target)
+        elif looks_like_candidate(title) or looks_like_candidate(label):
+            found.items.append(Link(target, title or label))
+    if len(text) < 3000 and not found.items:
+        m = _JS_REDIRECT.search(text)
+        if m:
+            found.redirect = urljoin(url, m.group(1))
+    return found
+
+
+def discover(text: str, url: str) -> Discovery:
+    """Everything a listing page offers, whichever CMS built it."""
+    found = anchors(text, url)
+    found.extend(Discovery(pages=trs_pages(text, url)))
+    if "<datastore" in text.lower():
+        found.extend(hanweb(text, url))
+    # Deduplicate, drop self-references and links to other columns (navigation menus).
+    found.items = list({link.url: link for link in found.items
+                        if link.url != url and not looks_like_column(link.url)}.values())
+    found.pages = [p for p in dict.fromkeys(found.pages) if p != url]
+    return found
+
+
+_COLUMN_PATH = re.compile(
+    r"(?:/|/index(?:_\d+)?\.s?html?|/col/col\d+/?(?:index\.html)?|/list(?:_\d+)?\.\w+)$",
+    re.IGNORECASE)
+
+
+def looks_like_column(url: str) -> bool:
+    """A column/listing URL rather than an article (TRS index_N.html, Hanweb col/colN/…)."""
+    return bool(_COLUMN_PATH.search(urlsplit(url).path))
+
+
+def perpage(text: str) -> int:
+    m = _PERPAGE.search(text)
+    return int(m.group(1)) if m else 15

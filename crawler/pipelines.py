@@ -1,0 +1,70 @@
+"""The archive pipeline: every item lands in the SQLite archive, one transaction per page."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any, Self
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from archive.store import Archive
+from crawler.items import FailureItem, PageItem
+
+logger = logging.getLogger(__name__)
+
+
+class ArchivePipeline:
+    """Store captures, derive reports and versions, log every outcome, record the run."""
+
+    def __init__(self, crawler: Crawler, db_path: str) -> None:
+        self.crawler = crawler
+        self.db_path = db_path
+        self.archive: Archive | None = None
+        self.run_id: int | None = None
+        self.counts: Counter[str] = Counter()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler, crawler.settings["ARCHIVE_DB"])
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        self.archive = Archive(self.db_path)
+        self.archive.save_sources(s.as_row() for s in spider.sources.values())
+        self.run_id = self.archive.start_run(spider.sources)
+        logger.info("archive %s: run %s over %d sources", self.db_path, self.run_id,
+                    len(spider.sources))
+
+    def close_spider(self) -> None:
+        if self.archive is None:
+            return
+        reason = self.crawler.stats.get_value("finish_reason", "finished")
+        status = "finished" if reason == "finished" else f"stopped: {reason}"
+        self.archive.finish_run(self.run_id, status, dict(self.counts))
+        logger.info("archive %s: %s", self.db_path,
+                    ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items())) or "nothing")
+        self.archive.close()
+
+    def process_item(self, item: Any) -> Any:
+        assert self.archive is not None
+        if isinstance(item, PageItem):
+            out = self.archive.ingest(item.capture, self.run_id, is_listing=item.is_listing)
+            self.counts[out.outcome] += 1
+            self.counts[out.result] += 1
+            self.crawler.stats.inc_value(f"archive/{out.result}")
+            if out.result in ("report_new", "report_changed"):
+                logger.info("%s %s (%s)", out.result.replace("_", " "), item.capture.url,
+                            item.capture.source)
+            elif out.outcome == "http_error":
+                logger.warning("HTTP %s for %s (%s)", item.capture.status, item.capture.url,
+                               item.capture.source)
+            return item
+        if isinstance(item, FailureItem):
+            self.archive.log_failure(url=item.url, source=item.source, role=item.role,
+                                     outcome=item.outcome, reason=item.reason,
+                                     retries=item.retries, run_id=self.run_id)
+            self.counts[item.outcome] += 1
+            return item
+        raise DropItem(f"unknown item type {type(item).__name__}")

@@ -1,0 +1,48 @@
+"""Scrapy settings for the archive crawler: the one place crawl behaviour is configured.
+
+Values that differ from Scrapy's defaults carry the default in a comment.
+"""
+
+import os
+
+BOT_NAME = "fzzf_archive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# -- the archive ------------------------------------------------------------------------------
+ARCHIVE_DB = os.environ.get("ARCHIVE_DB", "data/archive.db")
+ARCHIVE_REVALIDATE = True          # conditional requests for archived report pages
+CRAWL_MAX_LISTING_PAGES = 30       # listing pages followed per start URL (bounded depth)
+ARCHIVE_CONTACT_URL = os.environ.get("ARCHIVE_CONTACT_URL",
+                                     "https://example.org/fzzf-archive (set ARCHIVE_CONTACT_URL)")
+
+# -- politeness -------------------------------------------------------------------------------
+USER_AGENT = f"fzzf-archive/0.1 (+{ARCHIVE_CONTACT_URL}; rule-of-law report archive)"
+ROBOTSTXT_OBEY = True              # default False
+CONCURRENT_REQUESTS = 32           # default 16: many small portals at once
+CONCURRENT_REQUESTS_PER_DOMAIN = 2  # default 8: county portals are small servers
+AUTOTHROTTLE_ENABLED = True        # default False
+AUTOTHROTTLE_START_DELAY = 1.0     # default 5.0
+AUTOTHROTTLE_MAX_DELAY = 30.0      # default 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0  # default 1.0
+DEPTH_LIMIT = 40                   # default 0 (unlimited); safety net above CRAWL_MAX_LISTING_PAGES
+COOKIES_ENABLED = False            # default True: nothing here needs a session
+
+# -- failures ---------------------------------------------------------------------------------
+DOWNLOAD_TIMEOUT = 30              # default 180
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # default 1 GiB
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024  # default 32 MiB
+RETRY_TIMES = 3                    # default 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+# -- components -------------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.SourceHostsMiddleware": 50,
+    "crawler.middlewares.ConditionalRequestMiddleware": 560,
+}
+ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
+
+LOGSTATS_INTERVAL = 15.0           # default 60.0: progress every 15 s
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")  # default DEBUG
+TELNETCONSOLE_ENABLED = False      # default True
+FEED_EXPORT_ENCODING = "utf-8"

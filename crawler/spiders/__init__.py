@@ -1,0 +1,1 @@
+"""Spiders: one generic spider; portals are rows in sources.yaml."""

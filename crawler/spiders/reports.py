@@ -1,0 +1,129 @@
+"""The `reports` spider: from each source's start URLs, walk listing pages and fetch report pages.
+
+Listing discovery is delegated to the pure adapters in `crawler.listing`; every response and every
+failure becomes an item for the archive pipeline, which keeps the capture and derives the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import FormRequest, Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from archive.decode import decode_body
+from archive.store import NETWORK_ERROR, SKIPPED, Capture
+from crawler.items import FailureItem, PageItem
+from crawler.listing import Discovery, discover, hanweb, next_dataproxy
+from crawler.sources import DEFAULT_SOURCES, Source, load_sources
+
+LISTING_ROLES = ("start", "listing", "dataproxy")
+
+
+def response_headers(response: Response) -> dict[str, str]:
+    return {
+        k.decode("latin-1"): b", ".join(v).decode("utf-8", "replace")
+        for k, v in response.headers.items()
+    }
+
+
+class ReportsSpider(scrapy.Spider):
+    name = "reports"
+
+    def __init__(self, sources: str | None = None, only: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.sources_path = Path(sources) if sources else DEFAULT_SOURCES
+        loaded = load_sources(self.sources_path)  # raises SourcesError before any request
+        wanted = {n.strip() for n in only.split(",")} if only else None
+        if wanted and (missing := wanted - {s.name for s in loaded}):
+            raise ValueError(f"{self.sources_path}: no source named {', '.join(sorted(missing))}")
+        self.sources: dict[str, Source] = {
+            s.name: s for s in loaded if wanted is None or s.name in wanted
+        }
+
+    async def start(self) -> AsyncIterator[Request]:
+        for source in self.sources.values():
+            for url in source.start_urls:
+                yield self._request(url, source, "start", 0)
+
+    def _request(self, url: str, source: Source, role: str, depth: int,
+                 **meta: Any) -> Request:
+        return Request(url, callback=self.parse_page, errback=self.on_error,
+                       meta={"source": source.name, "role": role, "listing_depth": depth, **meta})
+
+    def _capture(self, response: Response, source: Source, role: str) -> Capture:
+        return Capture(
+            url=response.url, source=source.name, role=role, status=response.status,
+            headers=response_headers(response), body=response.body, region=source.region,
+            retries=response.meta.get("retry_times", 0), request_url=response.request.url
+            if response.request else None,
+        )
+
+    def max_pages(self, source: Source) -> int:
+        return int(source.hints.get("max_listing_pages",
+                                    self.settings.getint("CRAWL_MAX_LISTING_PAGES")))
+
+    # -- callbacks --------------------------------------------------------------------------
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        source = self.sources[response.meta["source"]]
+        role = response.meta["role"]
+        if role not in LISTING_ROLES or response.status != 200:
+            yield PageItem(self._capture(response, source, role), is_listing=False)
+            return
+        text = decode_body(response.body, response.headers.get("Content-Type",
+                                                                b"").decode("latin-1")).text
+        if role == "dataproxy":
+            found = hanweb(text, response.url)
+        else:
+            found = discover(text, response.url)
+        if role == "start" and not (found.items or found.pages or found.posts or found.redirect):
+            # A start URL with nothing to follow is a report page itself.
+            yield PageItem(self._capture(response, source, "start"), is_listing=False)
+            return
+        yield PageItem(self._capture(response, source, role), is_listing=True)
+        self.logger.info("listing %s: %d candidate links, %d more pages", response.url,
+                         len(found.items), len(found.pages))
+        yield from self._follow(response, source, found)
+
+    def _follow(self, response: Response, source: Source, found: Discovery) -> Iterator[Request]:
+        depth = response.meta.get("listing_depth", 0)
+        if found.redirect:
+            yield self._request(found.redirect, source, response.meta["role"], depth)
+        for link in found.items:
+            yield self._request(link.url, source, "detail", depth,
+                                handle_httpstatus_list=[304], link_text=link.text)
+        if depth < self.max_pages(source):
+            for page in found.pages:
+                yield self._request(page, source, "listing", depth + 1)
+        posts = list(found.posts)
+        if response.meta["role"] == "dataproxy" and found.total_records:
+            nxt = next_dataproxy(response.url, response.meta["formdata"], found.total_records)
+            if nxt and depth < self.max_pages(source):
+                posts.append(nxt)
+        for post in posts:
+            yield FormRequest(post.url, formdata=post.formdata, callback=self.parse_page,
+                              errback=self.on_error,
+                              meta={"source": source.name, "role": "dataproxy",
+                                    "listing_depth": depth + 1, "formdata": post.formdata})
+
+    def on_error(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request
+        source = self.sources[request.meta["source"]]
+        role = request.meta.get("role", "detail")
+        retries = request.meta.get("retry_times", 0)
+        if failure.check(HttpError):
+            yield PageItem(self._capture(failure.value.response, source, role), is_listing=False)
+            return
+        if failure.check(IgnoreRequest):
+            reason = str(failure.value) or "ignored"
+            self.logger.info("skipped %s: %s", request.url, reason)
+            yield FailureItem(request.url, source.name, role, SKIPPED, reason, retries)
+            return
+        reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        self.logger.warning("network error on %s: %s", request.url, reason)
+        yield FailureItem(request.url, source.name, role, NETWORK_ERROR, reason, retries)
