@@ -85,7 +85,8 @@ def pick_title(meta: PageMeta) -> tuple[str | None, str]:
     if agreeing:
         return max(agreeing, key=len), "heading"
     if parts:
-        return max(parts[:2], key=len) if len(parts) > 1 and len(parts[0]) < 6 else parts[0], "title"
+        short_first = len(parts) > 1 and len(parts[0]) < 6  # "首页_…" style prefixes
+        return (max(parts[:2], key=len) if short_first else parts[0]), "title"
     return None, "none"
 
 

@@ -17,7 +17,8 @@ from archive.script import to_simplified
 LABELS: dict[str, str] = {
     "索引号": "index_no",
     "文号": "doc_no", "发文字号": "doc_no", "发文文号": "doc_no", "文件编号": "doc_no",
-    "发布机构": "publisher", "发文机关": "publisher", "发布单位": "publisher", "发文单位": "publisher",
+    "发布机构": "publisher", "发文机关": "publisher",
+    "发布单位": "publisher", "发文单位": "publisher",
     "信息来源": "source_line", "来源": "source_line",
     "成文日期": "written", "成文时间": "written",
     "发布日期": "published", "发布时间": "published", "公开日期": "published",
@@ -87,9 +88,8 @@ def labelled_fields(root: lxml_html.HtmlElement) -> dict[str, str]:
         # Same-cell runs such as "发布时间：2023-03-30 16:20 来源：…" end at the next label.
         rest = re.split(r"\s{2,}|\s(?=(?:来源|信息来源|浏览次数|阅读次数|作者)[:：])", rest)[0]
         rest = _PAD.sub(" ", rest).strip(" |")
-        if field in ("written", "published", "date_line"):
-            if not parse_date(rest):
-                continue
+        if field in ("written", "published", "date_line") and not parse_date(rest):
+            continue
         if rest and field not in fields:
             fields[field] = rest
     return fields

@@ -228,7 +228,7 @@ class Archive:
         return Outcome(OK, result, ex.reason, capture_id)
 
     def save_report(self, cap: Capture, capture_id: int, ex: Extraction) -> str:
-        """Insert or update the report row and its versions; returns report_new/changed/unchanged."""
+        """Insert or update the report and its versions: report_new, _changed or _unchanged."""
         url = canonical_url(cap.url)
         row = {
             "url": url, "source": cap.source, "region": cap.region, "title": ex.title,

@@ -2,8 +2,8 @@
 
 - TRS WCM `createPageHTML(...)` pagers, classic 0-based and the 6-argument 1-based variant;
 - Hanweb 大汉 `<datastore>` records inside `<script type="text/xml">` and its `dataproxy.jsp` pages;
-- plain pages: anchors, 下一页/尾页 links, query pagers (?page=, pageNo, PageIndex…), links hidden in
-  `onclick`, and tiny JavaScript redirect stubs.
+- plain pages: anchors, 下一页/尾页 links, query pagers (?page=, pageNo, PageIndex…), links
+  hidden in `onclick`, and tiny JavaScript redirect stubs.
 """
 
 from __future__ import annotations
@@ -185,9 +185,7 @@ def anchors(text: str, url: str) -> Discovery:
         target = urljoin(base, href)
         if urlsplit(target).scheme not in ("http", "https"):
             continue
-        if _NEXT_TEXT.match(label) or (label.isdigit() and _is_pager(target, url)):
-            found.pages.append(target)
-        elif _is_pager(target, url):
+        if _NEXT_TEXT.match(label) or _is_pager(target, url):
             found.pages.append(target)
         elif looks_like_candidate(title) or looks_like_candidate(label):
             found.items.append(Link(target, title or label))

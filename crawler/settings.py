@@ -8,6 +8,7 @@ import os
 BOT_NAME = "fzzf_archive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"  # `crawl` validates sources.yaml before starting
 
 # -- the archive ------------------------------------------------------------------------------
 ARCHIVE_DB = os.environ.get("ARCHIVE_DB", "data/archive.db")

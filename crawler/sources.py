@@ -110,7 +110,7 @@ def load_sources(path: str | Path = DEFAULT_SOURCES) -> list[Source]:
             if key not in raw or raw[key] in (None, "", []):
                 err(node, entry, key, "required field is missing or empty")
 
-        def at(key: str) -> yaml.Node:
+        def at(key: str, nodes: dict = nodes, node: yaml.Node = node) -> yaml.Node:
             return nodes[key][1] if key in nodes else node
 
         if "name" in raw and not (isinstance(name, str) and _NAME.match(name)):
@@ -155,7 +155,8 @@ def load_sources(path: str | Path = DEFAULT_SOURCES) -> list[Source]:
             hints = {}
         for key, value in hints.items():
             if key not in HINTS:
-                err(at("hints"), entry, f"hints.{key}", f"unknown hint (allowed: {', '.join(HINTS)})")
+                err(at("hints"), entry, f"hints.{key}",
+                    f"unknown hint (allowed: {', '.join(HINTS)})")
             elif not isinstance(value, HINTS[key]):
                 err(at("hints"), entry, f"hints.{key}", f"must be {HINTS[key].__name__}")
         evidence = raw.get("evidence") or []

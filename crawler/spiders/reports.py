@@ -77,10 +77,7 @@ class ReportsSpider(scrapy.Spider):
             return
         text = decode_body(response.body, response.headers.get("Content-Type",
                                                                 b"").decode("latin-1")).text
-        if role == "dataproxy":
-            found = hanweb(text, response.url)
-        else:
-            found = discover(text, response.url)
+        found = hanweb(text, response.url) if role == "dataproxy" else discover(text, response.url)
         if role == "start" and not (found.items or found.pages or found.posts or found.redirect):
             # A start URL with nothing to follow is a report page itself.
             yield PageItem(self._capture(response, source, "start"), is_listing=False)

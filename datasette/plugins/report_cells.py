@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import json
 
-from datasette import hookimpl
 from markupsafe import Markup, escape
 
-PREVIEW_CHARS = 400
+from datasette import hookimpl
+
+SUMMARY_CHARS = 80
 
 
 @hookimpl
-def render_cell(value, column, table, request):
+def render_cell(value, column, table):
     if table in ("reports", "report_versions") and column == "text" and isinstance(value, str):
-        # Full text on a row page (/db/table/pk); a preview in table and query listings.
-        full = request is not None and len(request.path.strip("/").split("/")) >= 3
-        paragraphs = value.split("\n")
-        if not full and len(value) > PREVIEW_CHARS:
-            head = value[:PREVIEW_CHARS].split("\n")
-            return Markup("".join(f"<p>{escape(p)}</p>" for p in head)
-                          + f"<p>… ({len(value)} 字 characters)</p>")
-        return Markup("".join(f"<p>{escape(p)}</p>" for p in paragraphs))
+        paragraphs = [p for p in value.split("\n") if p]
+        summary = escape(value[:SUMMARY_CHARS])
+        body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+        return Markup(
+            f'<details class="report-text"><summary>{summary}… '
+            f"({len(value)} 字 · {len(paragraphs)} 段)</summary>{body}</details>"
+        )
     if table == "captures" and column == "headers" and isinstance(value, str):
         try:
             headers = json.loads(value)

@@ -1,0 +1,50 @@
+"""Shared fixtures: the sample portal on 127.0.0.1 and a helper that runs the real spider."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.portal import PORTAL_ROOT, SamplePortal, render_sources
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class CrawlResult:
+    returncode: int
+    output: str
+
+
+def run_crawl(sources: Path, db: Path, *settings: str, timeout: float = 120) -> CrawlResult:
+    """Run `scrapy crawl reports` exactly as a user would, in a subprocess."""
+    cmd = [str(BIN / "scrapy"), "crawl", "reports", "-a", f"sources={sources}",
+           "-s", f"ARCHIVE_DB={db}", "-s", "AUTOTHROTTLE_START_DELAY=0.05",
+           "-s", "LOGSTATS_INTERVAL=0"]
+    for s in settings:
+        cmd += ["-s", s]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    return CrawlResult(proc.returncode, proc.stdout + proc.stderr)
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamplePortal]:
+    """A private copy of the sample portal (tests may edit pages), served on 127.0.0.1."""
+    root = tmp_path_factory.mktemp("portal") / "portal"
+    shutil.copytree(PORTAL_ROOT, root)
+    with SamplePortal(root=root) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def sources_file(portal: SamplePortal, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sources") / "sources.yaml"
+    path.write_text(render_sources(portal.base_url), encoding="utf-8")
+    return path
