@@ -152,3 +152,45 @@ def test_bad_sources_file_fails_before_any_request(portal: SamplePortal, tmp_pat
     assert result.returncode != 0
     assert f"{bad}:6: entry #1 (ok-name): field 'level'" in result.output
     assert portal.hits == []
+
+
+def test_redirects_off_the_source_hosts_are_not_followed(portal: SamplePortal,
+                                                         tmp_path: Path) -> None:
+    """Scrapy does not offsite-filter start URLs or their redirects; the crawler must."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    target = f"http://localhost:{portal.port}/gxq/zwgk/fzzfjsndbg/index.html"
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/robots.txt":
+                self.send_response(404)
+                self.end_headers()
+                return
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    start = f"http://127.0.0.1:{server.server_address[1]}/moved/"
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(f"sources:\n  - name: moved\n    region: 某区\n    start_urls: [{start}]\n",
+                       encoding="utf-8")
+    portal.reset_hits()
+    try:
+        result = run_crawl(sources, tmp_path / "a.db")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.output[-2000:]
+    assert portal.hits == []
+    (entry,) = rows(tmp_path / "a.db", "SELECT * FROM fetch_log WHERE url = ?", target)
+    assert entry["outcome"] == "skipped"
+    assert "off-source host 'localhost'" in entry["reason"]
+    assert rows(tmp_path / "a.db", "SELECT COUNT(*) n FROM reports")[0]["n"] == 0
