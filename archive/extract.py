@@ -14,9 +14,11 @@ import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 
+from archive.body import find_container, paragraphs
 from archive.classify import classify_title, report_year
 from archive.decode import decode_body
 from archive.meta import PageMeta, parse_date, read_meta
+from archive.noise import clean_lines
 from archive.script import has_traditional, to_simplified
 
 EXTRACTOR_VERSION = "2.0"
@@ -26,21 +28,6 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _TITLE_SPLIT = re.compile(r"\s*(?:_|\||｜|--|—{1,2}|\s-\s)\s*")
 _SITE_ID = re.compile(r"网站标识码\s*[:：]?\s*([0-9A-Za-z]{10,12})")
 _ICP = re.compile(r"([\u4e00-\u9fff]ICP[备備]\s*[0-9]+[号號](?:-\d+)?)")
-
-# Whole lines of portal chrome. Anchored so that body sentences using the same words survive
-# (e.g. 规范性文件备案审查, "分享到了…成果"). #3 extends this into a full cleaner.
-_NOISE_LINE = re.compile(
-    r"^(?:扫一扫在手机(?:上)?打开当前页|扫一扫|【?\s*字体[:：]?.*|【?\s*字号[:：]?.*|【?打印(?:本页)?】?"
-    r"|【?关闭(?:窗口|本页)?】?|分享到[:：]?\s*(?:微信|微博|QQ|$).*|(?:浏览|阅读|访问)(?:次数|量)[:：]?.*"
-    r"|您(?:当前)?的?位置[:：]?.*|当前位置[:：]?.*|上一篇[:：]?.*|下一篇[:：]?.*|相关(?:链接|阅读|文章)[:：]?"
-    r"|热点新闻|网站标识码.*|.*ICP备.*|.*公网安备.*|主办[:：单].*|承办[:：].*|版权所有.*"
-    r"|技术支持[:：].*|网站地图|联系我们|标签[:：].*|无障碍|长者模式|关怀版|繁体|简体|\d+人觉得有用)$"
-)
-_META_LINE = re.compile(
-    r"^[\[【［]?\s*(?:索\s*引\s*号|主题分类|体裁分类|发文字号|文\s*号|发布机构|发文机关|成文日期|发布日期"
-    r"|有\s*效\s*性|公开方式|公开范围|组配分类|发布时间|信息来源|来\s*源|日\s*期)\s*[\]】］]?\s*[:：|]"
-)
-
 
 @dataclass(slots=True)
 class Extraction:
@@ -90,25 +77,6 @@ def pick_title(meta: PageMeta) -> tuple[str | None, str]:
     return None, "none"
 
 
-def clean_lines(text: str, title: str | None) -> list[str]:
-    """One paragraph per line, chrome lines and the repeated title/date lines removed."""
-    out: list[str] = []
-    squashed_title = re.sub(r"\s+", "", title or "")
-    for raw in text.splitlines():
-        line = re.sub(r"[ \t\u3000\xa0]+", " ", raw).strip()
-        if line.startswith("|") and _META_LINE.match(line.strip("| ")):
-            continue  # a row of the 信息公开 table, rendered by trafilatura as "| 索引号 | … |"
-        if not line or line in {"|", "-", "·"}:
-            continue
-        squashed = re.sub(r"\s+", "", line.strip("| "))
-        if _NOISE_LINE.match(squashed) or _META_LINE.match(line):
-            continue
-        if squashed_title and squashed == squashed_title and not out:
-            continue
-        out.append(line)
-    return out
-
-
 def _first(*candidates: tuple[str | None, str]) -> tuple[str | None, str | None]:
     for value, source in candidates:
         if value:
@@ -127,16 +95,22 @@ def extract_page(body: bytes, content_type: str | None, url: str) -> Extraction:
     title = to_simplified(raw_title) if raw_title else None
     traditional = has_traditional(decoded.text)
 
-    body_txt = trafilatura.extract(
-        decoded.text, url=url, include_comments=False, include_tables=True, favor_recall=True,
-        output_format="txt",
-    ) or ""
-    lines = clean_lines(to_simplified(body_txt), title)
+    container, how = find_container(root)
+    raw_lines = paragraphs(container) if container is not None else []
+    if sum(len(line) for line in raw_lines) < MIN_REPORT_CHARS:
+        # No article container we recognise: fall back to trafilatura's generic extraction.
+        how = "trafilatura"
+        raw_lines = (trafilatura.extract(
+            decoded.text, url=url, include_comments=False, include_tables=True,
+            favor_recall=True, output_format="txt",
+        ) or "").splitlines()
+    lines = clean_lines(to_simplified("\n".join(raw_lines)), title)
     text = "\n".join(lines)
 
     ex = Extraction("not_report", "", title=title, text=text, encoding=decoded.encoding,
                     traditional=traditional)
     ex.provenance["title"] = title_src
+    ex.provenance["text"] = how
     f = meta.fields
     published, src = _first(
         (parse_date(meta.tags.get("pubdate")), "meta:PubDate"),

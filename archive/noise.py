@@ -1,0 +1,70 @@
+"""Gov-portal chrome: which lines of extracted text are page furniture, not report text.
+
+Pure string rules, applied line by line after extraction (and after traditional→simplified,
+so one rule set serves both scripts). Near-noise that is body stays: 规范性文件备案审查,
+"分享到了…成果", 附件 lists, signatures and dates, bracketed subheads, short section headings.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Whole lines of portal chrome. Anchored so that body sentences using the same words survive
+# (e.g. 规范性文件备案审查, "分享到了…成果"). Matched against the line with whitespace removed.
+_NOISE_LINE = re.compile(
+    r"^(?:扫一扫在手机(?:上)?打开(?:当前)?页(?:面)?|扫一扫|手机扫一扫.*|用手机扫描二维码.*"
+    r"|【?字体[:：]?.*|【?字号[:：]?.*|【?打印(?:本页|此页)?】?.*|【?关闭(?:窗口|本页)?】?"
+    r"|分享到[:：]?(?:微信|微博|QQ|$).*|(?:浏览|阅读|访问|点击)(?:次数|量)[:：]?.*"
+    r"|您(?:当前)?的?(?:所在)?位置[:：]?.*|当前位置[:：]?.*|上一篇[:：]?.*|下一篇[:：]?.*"
+    r"|相关(?:链接|阅读|文章|新闻|推荐)[:：]?|热点新闻|热门(?:搜索|文章)|最近搜索"
+    r"|(?:政府)?网站标识码.*|.*ICP备.*|.*公网安备.*|(?:主办|承办|主管|协办|运维|建设)(?:单位)?[:：].*"
+    r"|版权所有.*|copyright.*|技术支持[:：].*|标签[:：].*|\d+人觉得有用|关注我们.*"
+    r"|.*点击文字或控件可以阅读.*|开启.?阅读.?后.*"
+    r"|(?:地址|电话|联系电话|传真|邮编|邮箱|E-?mail)[:：].{0,60})$",
+    re.IGNORECASE,
+)
+# Lines made only of these words (toolbars, accessibility residue, footer menus) are chrome.
+_CHROME_WORDS = frozenset("""
+    网站地图 联系我们 使用帮助 隐私声明 关于我们 无障碍 长者模式 关怀版 老年模式 繁体 简体 繁體
+    登录 注册 首页 返回首页 返回顶部 收藏 打印 关闭 打印本页 关闭窗口 分享 分享到 微信 微博
+    QQ空间 QQ 视窗区 导航区 交互区 服务区 列表区 正文区 读屏专用 声音开关 语速 阅读方式 指读
+    连读 大字幕 配色 鼠标样式 放大 缩小 重置 退出服务 招标 业主 关注 相关推荐 字体 大 中 小 默认
+    切换 搜索 English 移动版 智能问答 我要纠错 政务服务 政务公开 走进 互动交流 信息公开 主页 - 0
+""".split())  # noqa: SIM905 (a word list reads better as text)
+_TOKEN_SPLIT = re.compile(r"[\s|｜丨·•/\\【】\[\]()（）:：,，、>»]+")
+_CODE_LINE = re.compile(
+    r"^(?:[#.\w-]+(?:\s*[,>]\s*[#.\w-]+)*\s*\{[^}]*\}?|.*\$\(['\"].*|.*function\s*\(.*"
+    r"|(?:var|let|const)\s+\w+\s*=.*|.*document\.\w+.*|\}\)?;?)$"
+)
+_META_LINE = re.compile(
+    r"^[\[【［]?\s*(?:索\s*引\s*号|主题分类|体裁分类|信息分类|组配分类|分\s*类|发文字号|文\s*号"
+    r"|发布机构|发文机关|发布单位|所属机构|成文日期|发文日期|发布日期|生成日期|有\s*效\s*性|公开方式"
+    r"|公开范围|公开时限|发布时间|信息来源|来\s*源|日\s*期|主\s*题\s*词|关\s*键\s*词|内容概述)"
+    r"\s*[\]】］]?\s*[:：|]"
+)
+
+
+def is_chrome(line: str) -> bool:
+    """Whether a whole line is portal chrome rather than report text."""
+    squashed = re.sub(r"\s+", "", line)
+    if _NOISE_LINE.match(squashed) or _META_LINE.match(line) or _CODE_LINE.match(line.strip()):
+        return True
+    tokens = [t for t in _TOKEN_SPLIT.split(line) if t]
+    return bool(tokens) and all(t in _CHROME_WORDS or t.isdigit() for t in tokens)
+
+
+def clean_lines(text: str, title: str | None) -> list[str]:
+    """One paragraph per line, chrome lines and the repeated title/date lines removed."""
+    out: list[str] = []
+    squashed_title = re.sub(r"\s+", "", title or "")
+    for raw in text.splitlines():
+        line = re.sub(r"[ \t\u3000\xa0]+", " ", raw).strip()
+        cell = line.strip("| ")  # trafilatura renders table rows as "| a | b |"
+        if not cell or cell in {"-", "·", "—"} or is_chrome(cell):
+            continue
+        if squashed_title and re.sub(r"\s+", "", cell) == squashed_title and len(out) < 3:
+            continue
+        out.append(cell if line.startswith("|") and "|" not in cell else line)
+    return out
+
+
