@@ -17,16 +17,20 @@ from lxml import html as lxml_html
 from archive.body import find_container, paragraphs
 from archive.classify import classify_title, report_year
 from archive.decode import decode_body
+from archive.divisions import from_site_id
 from archive.meta import PageMeta, parse_date, read_meta
 from archive.noise import clean_lines
 from archive.script import has_traditional, to_simplified
 
-EXTRACTOR_VERSION = "2.0"
+EXTRACTOR_VERSION = "3.0"
 MIN_REPORT_CHARS = 200  # a real annual report is thousands of characters; stubs are not reports
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _TITLE_SPLIT = re.compile(r"\s*(?:_|\||｜|--|—{1,2}|\s-\s)\s*")
 _SITE_ID = re.compile(r"网站标识码\s*[:：]?\s*([0-9A-Za-z]{10,12})")
+# Content-farm mirrors annotate characters with pinyin ("區(qū)") and lose characters to "??".
+_PINYIN_ARTIFACT = re.compile(r"[\u4e00-\u9fff]\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,6}\)")
+_LOST_CHARS = re.compile(r"\?\?")
 _ICP = re.compile(r"([\u4e00-\u9fff]ICP[备備]\s*[0-9]+[号號](?:-\d+)?)")
 
 @dataclass(slots=True)
@@ -42,6 +46,10 @@ class Extraction:
     doc_no: str | None = None
     site_id_code: str | None = None
     icp: str | None = None
+    adcode: str | None = None     # from the SiteIDCode prefix; the registry's value wins in store
+    year_inferred: bool = False
+    quality: str = "ok"           # ok | mirror
+    quality_reason: str | None = None
     text: str = ""
     content_hash: str | None = None
     encoding: str | None = None
@@ -137,6 +145,14 @@ def extract_page(body: bytes, content_type: str | None, url: str) -> Extraction:
     m = _ICP.search(decoded.text[-20000:])
     ex.icp = to_simplified(m.group(1)) if m else None
 
+    ex.adcode = from_site_id(ex.site_id_code)
+    if ex.adcode:
+        ex.provenance["adcode"] = "SiteIDCode"
+    artifacts = len(_PINYIN_ARTIFACT.findall(text)) + len(_LOST_CHARS.findall(text))
+    if artifacts >= 3:
+        ex.quality = "mirror"
+        ex.quality_reason = f"{artifacts} content-farm artifacts (字(pinyin), ??) in the text"
+
     verdict = classify_title(title or "")
     if not verdict.is_report:
         ex.reason = verdict.reason
@@ -145,6 +161,9 @@ def extract_page(body: bytes, content_type: str | None, url: str) -> Extraction:
         ex.reason = f"report title but body has only {len(text)} characters"
         return ex
     year, src = report_year(title or "", text)
+    if year is None and ex.written:
+        year, src = int(ex.written[:4]) - 1, "written-1"
+        ex.year_inferred = True
     ex.report_year = year
     ex.provenance["report_year"] = src
     ex.kind, ex.reason = "report", verdict.reason

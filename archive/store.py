@@ -19,10 +19,12 @@ from typing import Any
 
 import sqlite_utils
 
+from archive.divisions import resolve
 from archive.extract import EXTRACTOR_VERSION, Extraction, extract_page
 from archive.urls import canonical_url
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+DEFAULT_DB = "data/archive.db"
 
 # Fetch outcomes (the `outcome` column): what happened to the request.
 OK, NOT_MODIFIED, HTTP_ERROR, NETWORK_ERROR, SKIPPED = (
@@ -70,6 +72,7 @@ class Archive:
         if self.path != ":memory:":
             self.db.enable_wal()
         self.db.execute("PRAGMA synchronous=NORMAL")
+        self._sources: dict[str, tuple[str | None, str | None]] = {}
         self.migrate()
 
     # -- schema ---------------------------------------------------------------------------
@@ -78,7 +81,10 @@ class Archive:
         if version >= SCHEMA_VERSION:
             return
         with self.db.atomic():
-            self._create_v1()
+            if version < 1:
+                self._create_v1()
+            if version < 2:
+                self._migrate_v2()
             self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _create_v1(self) -> None:
@@ -127,6 +133,23 @@ class Archive:
                                            if_not_exists=True)
         db["reports"].create_index(["source", "report_year"], if_not_exists=True)
 
+    def _migrate_v2(self) -> None:
+        """#3: division names, inferred-year flag, quality; capture kind; version stamps."""
+        db = self.db
+        for name, type_ in (("adcode", str), ("province", str), ("city", str), ("county", str),
+                            ("year_inferred", int), ("quality", str), ("quality_reason", str)):
+            if name not in db["reports"].columns_dict:
+                db["reports"].add_column(name, type_)
+        for name in ("extractor_version", "derived_at"):
+            if name not in db["report_versions"].columns_dict:
+                db["report_versions"].add_column(name, str)
+        if "kind" not in db["captures"].columns_dict:
+            db["captures"].add_column("kind", str)
+            db.execute(
+                "UPDATE captures SET kind = CASE WHEN id IN (SELECT capture_id FROM fetch_log "
+                "WHERE result = 'listing') THEN 'listing' ELSE 'page' END")
+        db["captures"].create_index(["kind", "status", "canonical_url"], if_not_exists=True)
+
     def close(self) -> None:
         self.db.close()
 
@@ -144,7 +167,16 @@ class Archive:
                 run_id, {"finished_at": utcnow(), "status": status,
                          "stats": json.dumps(dict(stats), ensure_ascii=False, default=str)})
 
+    def source_info(self, name: str) -> tuple[str | None, str | None]:
+        """(region, adcode) of a source as last registered."""
+        if name not in self._sources:
+            row = self.db.execute("SELECT region, adcode FROM sources WHERE name = ?",
+                                  [name]).fetchone()
+            self._sources[name] = (row[0], row[1]) if row else (None, None)
+        return self._sources[name]
+
     def save_sources(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        self._sources.clear()
         now = utcnow()
         with self.db.atomic():
             self.db["sources"].upsert_all(
@@ -169,7 +201,7 @@ class Archive:
         return {k: headers[k] for k in ("etag", "last-modified") if headers.get(k)}
 
     # -- writing --------------------------------------------------------------------------
-    def _store_capture(self, cap: Capture, run_id: int | None) -> int:
+    def _store_capture(self, cap: Capture, run_id: int | None, kind: str) -> int:
         sha = hashlib.sha256(cap.body).hexdigest() if cap.body else None
         if sha:
             self.db.execute(
@@ -182,6 +214,7 @@ class Archive:
             "request_url": cap.request_url or cap.url, "source": cap.source, "role": cap.role,
             "status": cap.status, "headers": json.dumps(cap.headers, ensure_ascii=False),
             "sha256": sha, "size": len(cap.body), "fetched_at": cap.fetched_at, "run_id": run_id,
+            "kind": kind,
         })
         return int(table.last_pk)
 
@@ -200,7 +233,7 @@ class Archive:
         if cap.status == 200 and not is_listing and extraction is None:
             extraction = extract_page(cap.body, cap.headers.get("Content-Type"), cap.url)
         with self.db.atomic():
-            capture_id = self._store_capture(cap, run_id)
+            capture_id = self._store_capture(cap, run_id, "listing" if is_listing else "page")
             result = self._derive(cap, capture_id, is_listing, extraction)
             self._log(url=cap.url, source=cap.source, role=cap.role, outcome=result.outcome,
                       result=result.result, reason=result.reason, status=cap.status,
@@ -224,37 +257,54 @@ class Archive:
         if ex.kind != "report":
             return Outcome(OK, "not_report" if ex.kind != "empty" else "empty", ex.reason,
                            capture_id)
-        result = self.save_report(cap, capture_id, ex)
+        result = self.save_report(cap.url, cap.source, cap.fetched_at, capture_id, ex,
+                                  region=cap.region)
         return Outcome(OK, result, ex.reason, capture_id)
 
-    def save_report(self, cap: Capture, capture_id: int, ex: Extraction) -> str:
-        """Insert or update the report and its versions: report_new, _changed or _unchanged."""
-        url = canonical_url(cap.url)
+    def save_report(self, url: str, source: str, fetched_at: str, capture_id: int,
+                    ex: Extraction, *, region: str | None = None, seen: bool = True) -> str:
+        """Insert or update the report and its versions: report_new, _changed or _unchanged.
+
+        `seen` is False when re-deriving from an old capture: last_seen then stays as it is.
+        """
+        url = canonical_url(url)
+        reg_region, reg_adcode = self.source_info(source)
+        adcode = reg_adcode or ex.adcode
+        provenance = dict(ex.provenance)
+        if reg_adcode:
+            provenance["adcode"] = "registry"
+        division = resolve(adcode)
         row = {
-            "url": url, "source": cap.source, "region": cap.region, "title": ex.title,
-            "report_year": ex.report_year, "published": ex.published, "written": ex.written,
-            "publisher": ex.publisher, "index_no": ex.index_no, "doc_no": ex.doc_no,
-            "site_id_code": ex.site_id_code, "icp": ex.icp, "text": ex.text,
-            "content_hash": ex.content_hash, "capture_id": capture_id,
-            "extractor_version": EXTRACTOR_VERSION,
-            "provenance": json.dumps(ex.provenance, ensure_ascii=False),
+            "url": url, "source": source, "region": reg_region or region, "title": ex.title,
+            "report_year": ex.report_year, "year_inferred": int(ex.year_inferred),
+            "published": ex.published, "written": ex.written, "publisher": ex.publisher,
+            "index_no": ex.index_no, "doc_no": ex.doc_no, "site_id_code": ex.site_id_code,
+            "icp": ex.icp, "adcode": adcode,
+            "province": division.province if division else None,
+            "city": division.city if division else None,
+            "county": division.county if division else None,
+            "text": ex.text, "content_hash": ex.content_hash, "capture_id": capture_id,
+            "extractor_version": EXTRACTOR_VERSION, "quality": ex.quality,
+            "quality_reason": ex.quality_reason,
+            "provenance": json.dumps(provenance, ensure_ascii=False, sort_keys=True),
         }
         old = self.db.execute("SELECT content_hash FROM reports WHERE url = ?", [url]).fetchone()
         self.db.execute(
             "INSERT OR IGNORE INTO report_versions (url, content_hash, title, text, fetched_at, "
-            "capture_id) VALUES (?, ?, ?, ?, ?, ?)",
-            [url, ex.content_hash, ex.title, ex.text, cap.fetched_at, capture_id],
+            "capture_id, extractor_version, derived_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [url, ex.content_hash, ex.title, ex.text, fetched_at, capture_id, EXTRACTOR_VERSION,
+             utcnow()],
         )
         if old is None:
-            self.db["reports"].insert({**row, "first_seen": cap.fetched_at,
-                                       "last_seen": cap.fetched_at,
-                                       "changed_at": cap.fetched_at})
+            self.db["reports"].insert({**row, "first_seen": fetched_at, "last_seen": fetched_at,
+                                       "changed_at": fetched_at})
             return "report_new"
+        if seen:
+            row["last_seen"] = fetched_at
         if old[0] == ex.content_hash:
-            self.db["reports"].update(url, {**row, "last_seen": cap.fetched_at})
+            self.db["reports"].update(url, row)
             return "report_unchanged"
-        self.db["reports"].update(url, {**row, "last_seen": cap.fetched_at,
-                                        "changed_at": cap.fetched_at})
+        self.db["reports"].update(url, {**row, "changed_at": utcnow() if not seen else fetched_at})
         return "report_changed"
 
     def log_failure(self, *, url: str, source: str, role: str, outcome: str, reason: str,

@@ -1,0 +1,84 @@
+"""`python -m archive reextract`: re-derive every report from stored captures, no network."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import archive.reextract as rx
+from archive.store import Archive
+from tests.conftest import REPO, run_crawl
+from tests.portal import SamplePortal, render_sources
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("rx")
+    db = tmp / "archive.db"
+    with SamplePortal() as portal:
+        sources = tmp / "sources.yaml"
+        sources.write_text(render_sources(portal.base_url), encoding="utf-8")
+        result = run_crawl(sources, db)
+    assert result.returncode == 0, result.output[-2000:]
+    return db
+
+
+def snapshot(db: Path, table: str) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        keep = [c for c in cols if c != "derived_at"]
+        return conn.execute(f"SELECT {', '.join(keep)} FROM {table} ORDER BY 1").fetchall()
+    finally:
+        conn.close()
+
+
+def test_reextract_reproduces_the_crawl_exactly(crawled: Path) -> None:
+    before = snapshot(crawled, "reports"), snapshot(crawled, "report_versions")
+    proc = subprocess.run([sys.executable, "-m", "archive", "reextract", "--db", str(crawled)],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "report_unchanged=13" in proc.stdout
+    assert "reextract" in proc.stderr  # the tqdm progress bar
+    after = snapshot(crawled, "reports"), snapshot(crawled, "report_versions")
+    assert after == before
+
+
+def test_changed_extraction_is_a_new_version(crawled: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "copy.db"
+    src = sqlite3.connect(crawled)
+    dst = sqlite3.connect(db)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    real = rx.extract_page
+
+    def improved(body: bytes, content_type: str | None, url: str):
+        ex = real(body, content_type, url)
+        if ex.kind == "report" and "/nbhtz/" in url:
+            ex.text += "\n（新版提取器多识别出的一段）"
+            ex.content_hash = "changed-" + (ex.content_hash or "")
+        return ex
+
+    monkeypatch.setattr(rx, "extract_page", improved)
+    archive = Archive(db)
+    last_seen = dict(archive.db.execute("SELECT url, last_seen FROM reports").fetchall())
+    counts = rx.reextract(archive, progress=False)
+    assert counts == {"report_changed": 3, "report_unchanged": 10, "not_report": 8}
+    versions = archive.db.execute(
+        "SELECT url, COUNT(*) FROM report_versions GROUP BY url HAVING COUNT(*) > 1").fetchall()
+    assert len(versions) == 3 and all("/nbhtz/" in url for url, _ in versions)
+    assert dict(archive.db.execute("SELECT url, last_seen FROM reports").fetchall()) == last_seen
+    archive.close()
+
+
+def test_reextract_without_archive_is_a_clear_error(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "archive", "reextract", "--db",
+                           str(tmp_path / "missing.db")], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2 and "no archive at" in proc.stderr
