@@ -24,7 +24,6 @@ LABELS: dict[str, str] = {
     "发布日期": "published", "发布时间": "published", "公开日期": "published",
     "日期": "date_line", "时间": "date_line",
 }
-_PAD = re.compile(r"[\s\u3000\xa0\[\]【】［］:：]+")
 _LABEL_AT_START = re.compile(
     r"^[\s\u3000\xa0\[【［]*("
     + "|".join(sorted({re.escape(k) for k in LABELS} | {r"索\s*引\s*号"}, key=len, reverse=True))
@@ -87,7 +86,7 @@ def labelled_fields(root: lxml_html.HtmlElement) -> dict[str, str]:
             rest = "" if _LABEL_AT_START.match(nxt) else nxt
         # Same-cell runs such as "发布时间：2023-03-30 16:20 来源：…" end at the next label.
         rest = re.split(r"\s{2,}|\s(?=(?:来源|信息来源|浏览次数|阅读次数|作者)[:：])", rest)[0]
-        rest = _PAD.sub(" ", rest).strip(" |")
+        rest = rest.strip(" \u3000\xa0[]【】［］:：|")
         if field in ("written", "published", "date_line") and not parse_date(rest):
             continue
         if rest and field not in fields:

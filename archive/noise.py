@@ -40,7 +40,7 @@ _META_LINE = re.compile(
     r"^[\[【［]?\s*(?:索\s*引\s*号|主题分类|体裁分类|信息分类|组配分类|分\s*类|发文字号|文\s*号"
     r"|发布机构|发文机关|发布单位|所属机构|成文日期|发文日期|发布日期|生成日期|有\s*效\s*性|公开方式"
     r"|公开范围|公开时限|发布时间|信息来源|来\s*源|日\s*期|主\s*题\s*词|关\s*键\s*词|内容概述)"
-    r"\s*[\]】］]?\s*[:：|]"
+    r"(?:\s*[\]】］]\s*[:：|]?|\s*[:：|])"
 )
 
 
@@ -62,8 +62,9 @@ def clean_lines(text: str, title: str | None) -> list[str]:
         cell = line.strip("| ")  # trafilatura renders table rows as "| a | b |"
         if not cell or cell in {"-", "·", "—"} or is_chrome(cell):
             continue
-        if squashed_title and re.sub(r"\s+", "", cell) == squashed_title and len(out) < 3:
-            continue
+        if (squashed_title and re.sub(r"\s+", "", cell) == squashed_title
+                and all(len(prev) <= 40 for prev in out)):
+            continue  # the heading repeated above the body (maybe after a short date line)
         out.append(cell if line.startswith("|") and "|" not in cell else line)
     return out
 
