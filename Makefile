@@ -7,7 +7,7 @@ DB     ?= data/archive.db
 PORT   ?= 8001
 PORTAL_PORT ?= 8700
 
-.PHONY: install test lint demo crawl serve lock clean
+.PHONY: install test lint demo crawl serve bench-quality lock clean
 
 install: $(STAMP)
 
@@ -36,6 +36,10 @@ crawl: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/datasette serve $(DB) -m datasette/metadata.yml --plugins-dir datasette/plugins \
 	  --template-dir datasette/templates -p $(PORT)
+
+# Cleaner quality on the labelled corpus, ours vs plain trafilatura (prints a table).
+bench-quality: $(STAMP)
+	$(BIN)/python -m bench.quality
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock.new && mv requirements.lock.new requirements.lock

@@ -144,6 +144,11 @@ def extract_page(body: bytes, content_type: str | None, url: str) -> Extraction:
     ex.site_id_code = site_id or (m.group(1) if m else None)
     m = _ICP.search(decoded.text[-20000:])
     ex.icp = to_simplified(m.group(1)) if m else None
+    for name, where in (("index_no", "table:索引号"), ("doc_no", "table:文号"),
+                        ("written", "table:成文日期"), ("icp", "footer:ICP备案"),
+                        ("site_id_code", "meta:SiteIDCode" if site_id else "footer:网站标识码")):
+        if getattr(ex, name):
+            ex.provenance[name] = where
 
     ex.adcode = from_site_id(ex.site_id_code)
     if ex.adcode:
