@@ -24,10 +24,12 @@ LABELS: dict[str, str] = {
     "发布日期": "published", "发布时间": "published", "公开日期": "published",
     "日期": "date_line", "时间": "date_line",
 }
-_LABEL_AT_START = re.compile(
-    r"^[\s\u3000\xa0\[【［]*("
-    + "|".join(sorted({re.escape(k) for k in LABELS} | {r"索\s*引\s*号"}, key=len, reverse=True))
-    + r")[\s\u3000\xa0\]】］]*[:：]?\s*(.*)$"
+# A label with any padding between its characters ("发 布 机 构", "文　　号"), maybe bracketed.
+_LABEL = re.compile(
+    r"[\[【［]?[\s\u3000\xa0]*("
+    + "|".join(r"[\s\u3000\xa0]*".join(map(re.escape, k))
+               for k in sorted(LABELS, key=len, reverse=True))
+    + r")[\s\u3000\xa0]*[\]】］]?[\s\u3000\xa0]*([:：])?"
 )
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 _SKIP_TAGS = {"script", "style", "noscript", "template"}
@@ -68,29 +70,37 @@ def _text_chunks(root: lxml_html.HtmlElement) -> list[str]:
     return out
 
 
+def _labels_in(chunk: str) -> list[tuple[str, int, int]]:
+    """(field, start, end) of labels in a text chunk: at its start, or anywhere with a colon."""
+    found = []
+    for m in _LABEL.finditer(chunk):
+        at_start = not chunk[: m.start()].strip(" \u3000\xa0|[【［")
+        if m.group(2) or at_start:
+            found.append((LABELS[re.sub(r"[\s\u3000\xa0]+", "", m.group(1))], m.start(), m.end()))
+    return found
+
+
 def labelled_fields(root: lxml_html.HtmlElement) -> dict[str, str]:
-    """Values of 信息公开-table labels, whether in the same text node or the next one."""
+    """Values of 信息公开-table labels: after the label in the same text, or in the next chunk.
+
+    Several labels may share one line ("发布时间：2023-03-30 来源：漳州高新区 阅读次数：12").
+    """
     chunks = [to_simplified(c) for c in _text_chunks(root)]
     fields: dict[str, str] = {}
     for i, chunk in enumerate(chunks):
-        m = _LABEL_AT_START.match(chunk)
-        if not m:
-            continue
-        label = re.sub(r"\s+", "", m.group(1))
-        field = LABELS.get(label)
-        if field is None:
-            continue
-        rest = m.group(2).strip()
-        if not rest:
-            nxt = chunks[i + 1] if i + 1 < len(chunks) else ""
-            rest = "" if _LABEL_AT_START.match(nxt) else nxt
-        # Same-cell runs such as "发布时间：2023-03-30 16:20 来源：…" end at the next label.
-        rest = re.split(r"\s{2,}|\s(?=(?:来源|信息来源|浏览次数|阅读次数|作者)[:：])", rest)[0]
-        rest = rest.strip(" \u3000\xa0[]【】［］:：|")
-        if field in ("written", "published", "date_line") and not parse_date(rest):
-            continue
-        if rest and field not in fields:
-            fields[field] = rest
+        labels = _labels_in(chunk)
+        for n, (field, _, end) in enumerate(labels):
+            stop = labels[n + 1][1] if n + 1 < len(labels) else len(chunk)
+            rest = chunk[end:stop].strip()
+            if not rest and n + 1 == len(labels):
+                nxt = chunks[i + 1] if i + 1 < len(chunks) else ""
+                rest = "" if _labels_in(nxt)[:1] and _labels_in(nxt)[0][1] == 0 else nxt
+            rest = re.split(r"\s{2,}|\s(?=(?:浏览次数|阅读次数|作者|字号|【)[:：]?)", rest)[0]
+            rest = rest.strip(" \u3000\xa0[]【】［］:：|")
+            if field in ("written", "published", "date_line") and not parse_date(rest):
+                continue
+            if rest and field not in fields:
+                fields[field] = rest
     return fields
 
 
