@@ -14,6 +14,9 @@ install: $(STAMP)
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	# Make the project importable from every .venv tool (datasette plugins import archive/).
+	$(BIN)/python -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], \
+	  'fzzf-archive.pth').write_text('$(CURDIR)\n')"
 	touch $(STAMP)
 
 test: $(STAMP)

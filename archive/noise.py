@@ -36,6 +36,7 @@ _CODE_LINE = re.compile(
     r"^(?:[#.\w-]+(?:\s*[,>]\s*[#.\w-]+)*\s*\{[^}]*\}?|.*\$\(['\"].*|.*function\s*\(.*"
     r"|(?:var|let|const)\s+\w+\s*=.*|.*document\.\w+.*|\}\)?;?)$"
 )
+_CJK = re.compile(r"[\u3400-\u9fff]")
 _META_LINE = re.compile(
     r"^[\[【［]?\s*(?:索\s*引\s*号|主题分类|体裁分类|信息分类|组配分类|分\s*类|发文字号|文\s*号"
     r"|发布机构|发文机关|发布单位|所属机构|成文日期|发文日期|发布日期|生成日期|有\s*效\s*性|公开方式"
@@ -47,8 +48,10 @@ _META_LINE = re.compile(
 def is_chrome(line: str) -> bool:
     """Whether a whole line is portal chrome rather than report text."""
     squashed = re.sub(r"\s+", "", line)
-    if _NOISE_LINE.match(squashed) or _META_LINE.match(line) or _CODE_LINE.match(line.strip()):
+    if _NOISE_LINE.match(squashed) or _META_LINE.match(line):
         return True
+    if _CODE_LINE.match(line.strip()) and len(_CJK.findall(line)) < 0.1 * len(line):
+        return True  # leaked CSS/JS; prose that quotes code keeps its Chinese and stays
     tokens = [t for t in _TOKEN_SPLIT.split(line) if t]
     return bool(tokens) and all(t in _CHROME_WORDS or t.isdigit() for t in tokens)
 

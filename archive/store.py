@@ -21,9 +21,10 @@ import sqlite_utils
 
 from archive.divisions import resolve
 from archive.extract import EXTRACTOR_VERSION, Extraction, extract_page
+from archive.search import index_form
 from archive.urls import canonical_url
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_DB = "data/archive.db"
 
 # Fetch outcomes (the `outcome` column): what happened to the request.
@@ -85,6 +86,8 @@ class Archive:
                 self._create_v1()
             if version < 2:
                 self._migrate_v2()
+            if version < 3:
+                self._migrate_v3()
             self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _create_v1(self) -> None:
@@ -149,6 +152,27 @@ class Archive:
                 "UPDATE captures SET kind = CASE WHEN id IN (SELECT capture_id FROM fetch_log "
                 "WHERE result = 'listing') THEN 'listing' ELSE 'page' END")
         db["captures"].create_index(["kind", "status", "canonical_url"], if_not_exists=True)
+
+    def _migrate_v3(self) -> None:
+        """#4: the Chinese search index (see archive/search.py), filled from existing reports."""
+        self.db.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS reports_search USING fts5("
+            "uni, bi, tokenize = 'unicode61 remove_diacritics 2')")
+        for rowid, title, text in self.db.execute(
+                "SELECT rowid, title, text FROM reports").fetchall():
+            self._index(rowid, title, text)
+
+    def _index(self, rowid: int, title: str | None, text: str | None) -> None:
+        uni, bi = index_form(f"{title or ''}\n{text or ''}")
+        self.db.execute("DELETE FROM reports_search WHERE rowid = ?", [rowid])
+        self.db.execute("INSERT INTO reports_search (rowid, uni, bi) VALUES (?, ?, ?)",
+                        [rowid, uni, bi])
+
+    def _reindex(self, url: str) -> None:
+        row = self.db.execute("SELECT rowid, title, text FROM reports WHERE url = ?",
+                              [url]).fetchone()
+        if row:
+            self._index(*row)
 
     def close(self) -> None:
         self.db.close()
@@ -288,7 +312,8 @@ class Archive:
             "quality_reason": ex.quality_reason,
             "provenance": json.dumps(provenance, ensure_ascii=False, sort_keys=True),
         }
-        old = self.db.execute("SELECT content_hash FROM reports WHERE url = ?", [url]).fetchone()
+        old = self.db.execute("SELECT content_hash, title FROM reports WHERE url = ?",
+                              [url]).fetchone()
         self.db.execute(
             "INSERT OR IGNORE INTO report_versions (url, content_hash, title, text, fetched_at, "
             "capture_id, extractor_version, derived_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -298,13 +323,17 @@ class Archive:
         if old is None:
             self.db["reports"].insert({**row, "first_seen": fetched_at, "last_seen": fetched_at,
                                        "changed_at": fetched_at})
+            self._reindex(url)
             return "report_new"
         if seen:
             row["last_seen"] = fetched_at
         if old[0] == ex.content_hash:
             self.db["reports"].update(url, row)
+            if old[1] != ex.title:
+                self._reindex(url)
             return "report_unchanged"
         self.db["reports"].update(url, {**row, "changed_at": utcnow() if not seen else fetched_at})
+        self._reindex(url)
         return "report_changed"
 
     def log_failure(self, *, url: str, source: str, role: str, outcome: str, reason: str,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from datasette import hookimpl
+from archive.search import SNIPPET_CLOSE, SNIPPET_OPEN
 
 SUMMARY_CHARS = 80
 
@@ -21,6 +22,10 @@ def render_cell(value, column, table):
             f'<details class="report-text"><summary>{summary}… '
             f"({len(value)} 字 · {len(paragraphs)} 段)</summary>{body}</details>"
         )
+    if column == "snippet" and isinstance(value, str):
+        # Escape first, then turn the ⟦ ⟧ hit markers into <mark>: crawled text never becomes HTML.
+        marked = str(escape(value))
+        return Markup(marked.replace(SNIPPET_OPEN, "<mark>").replace(SNIPPET_CLOSE, "</mark>"))
     if table == "captures" and column == "headers" and isinstance(value, str):
         try:
             headers = json.loads(value)
