@@ -48,3 +48,16 @@ def sources_file(portal: SamplePortal, tmp_path_factory: pytest.TempPathFactory)
     path = tmp_path_factory.mktemp("sources") / "sources.yaml"
     path.write_text(render_sources(portal.base_url), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def crawled_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample portal crawled once into `archive.db` (read-only for the tests that use it)."""
+    tmp = tmp_path_factory.mktemp("crawled")
+    db = tmp / "archive.db"
+    with SamplePortal() as server:
+        sources = tmp / "sources.yaml"
+        sources.write_text(render_sources(server.base_url), encoding="utf-8")
+        result = run_crawl(sources, db)
+    assert result.returncode == 0, result.output[-2000:]
+    return db

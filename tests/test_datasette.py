@@ -12,29 +12,22 @@ import yaml
 from datasette.app import Datasette
 from markupsafe import Markup
 
-from tests.conftest import BIN, REPO, run_crawl
-from tests.portal import SamplePortal, render_sources
+from tests.conftest import BIN, REPO
 
 METADATA = REPO / "datasette" / "metadata.yml"
 PLUGINS = REPO / "datasette" / "plugins"
+TEMPLATES = REPO / "datasette" / "templates"
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("ds")
-    db = tmp / "archive.db"
-    with SamplePortal() as portal:
-        sources = tmp / "sources.yaml"
-        sources.write_text(render_sources(portal.base_url), encoding="utf-8")
-        result = run_crawl(sources, db)
-    assert result.returncode == 0, result.output[-2000:]
-    return db
+def archive(crawled_archive: Path) -> Path:
+    return crawled_archive
 
 
 def get(db: Path, path: str):
     async def fetch():
         ds = Datasette([str(db)], metadata=yaml.safe_load(METADATA.read_text("utf-8")),
-                       plugins_dir=str(PLUGINS))
+                       plugins_dir=str(PLUGINS), template_dir=str(TEMPLATES))
         return await ds.client.get(path)
 
     return asyncio.run(fetch())
@@ -75,10 +68,13 @@ def test_bodies_hidden_and_fetch_log_published(archive: Path) -> None:
 
 
 def test_datasette_get_smoke(archive: Path) -> None:
-    for path in ("/", "/archive", "/archive/reports", "/archive/fetch_log", "/archive/captures"):
+    for path in ("/", "/archive", "/archive/reports", "/archive/reports?_search=复议",
+                 "/archive/fetch_log", "/archive/captures", "/archive/search?q=普法&order=",
+                 "/archive/coverage", "/-/coverage/archive", "/archive/new_reports.atom",
+                 "/archive/reports_of_year?year=2022", "/archive/recently_changed"):
         proc = subprocess.run(
             [str(BIN / "datasette"), str(archive), "-m", str(METADATA), "--plugins-dir",
-             str(PLUGINS), "--get", path],
+             str(PLUGINS), "--template-dir", str(TEMPLATES), "--get", path],
             capture_output=True, text=True, timeout=60, cwd=REPO)
         assert proc.returncode == 0, (path, proc.stderr[-500:])
         assert "法治政府建设年度报告档案" in proc.stdout or path != "/"

@@ -133,12 +133,13 @@ async def coverage(request, datasette):
             link = datasette.urls.row(db, "reports", tilde_encode(f["url"])) if f else None
             row.append({"found": f, "days": days, "link": link})
         grid.append({"source": s, "cells": row})
+    titles = ("报告数（按年度） · Reports per year",
+              "按时发布比例 · Share published by the April 1 deadline")
     charts = [
-        _bars([(str(r["report_year"]), r["reports"]) for r in per_year], "{:.0f}", "#3b6ea5",
-              "报告数（按年度） · Reports per year"),
-        _bars([(str(r["report_year"]), 100 * (r["on_time"] or 0) / (r["dated"] or 1))
-               for r in per_year], "{:.0f}%", "#4a9a5b",
-              "按时发布比例 · Share published by the April 1 deadline"),
+        (titles[0], _bars([(str(r["report_year"]), r["reports"]) for r in per_year], "{:.0f}",
+                          "#3b6ea5", titles[0])),
+        (titles[1], _bars([(str(r["report_year"]), 100 * (r["on_time"] or 0) / (r["dated"] or 1))
+                           for r in per_year], "{:.0f}%", "#4a9a5b", titles[1])),
     ]
     return Response.html(await datasette.render_template(
         "coverage.html", {"database": db, "years": years, "grid": grid, "charts": charts,
