@@ -19,17 +19,19 @@ from typing import Any
 
 import sqlite_utils
 
+from archive.decode import decode_body
 from archive.divisions import resolve
 from archive.extract import EXTRACTOR_VERSION, Extraction, extract_page
+from archive.problems import page_problem
 from archive.search import index_form
 from archive.urls import canonical_url
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_DB = "data/archive.db"
 
 # Fetch outcomes (the `outcome` column): what happened to the request.
-OK, NOT_MODIFIED, HTTP_ERROR, NETWORK_ERROR, SKIPPED = (
-    "ok", "not_modified", "http_error", "network_error", "skipped",
+OK, NOT_MODIFIED, HTTP_ERROR, NETWORK_ERROR, SKIPPED, BLOCKED = (
+    "ok", "not_modified", "http_error", "network_error", "skipped", "blocked",
 )
 
 
@@ -88,6 +90,8 @@ class Archive:
                 self._migrate_v2()
             if version < 3:
                 self._migrate_v3()
+            if version < 4:
+                self._migrate_v4()
             self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _create_v1(self) -> None:
@@ -162,6 +166,14 @@ class Archive:
                 "SELECT rowid, title, text FROM reports").fetchall():
             self._index(rowid, title, text)
 
+    def _migrate_v4(self) -> None:
+        """#5: a fuller per-run record."""
+        for name, type_ in (("pages_fetched", int), ("reports_new", int), ("reports_changed", int),
+                            ("reports_unchanged", int), ("outcomes", str), ("exit_status", int),
+                            ("unhealthy", str)):
+            if name not in self.db["crawl_runs"].columns_dict:
+                self.db["crawl_runs"].add_column(name, type_)
+
     def _index(self, rowid: int, title: str | None, text: str | None) -> None:
         uni, bi = index_form(f"{title or ''}\n{text or ''}")
         self.db.execute("DELETE FROM reports_search WHERE rowid = ?", [rowid])
@@ -185,11 +197,23 @@ class Archive:
                           "status": "running"})
             return int(table.last_pk)
 
-    def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any]) -> None:
+    def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any], *,
+                   exit_status: int = 0, unhealthy: Mapping[str, str] | None = None) -> None:
+        """Close a run: outcome counts, report counts and the exit status the crawl returns."""
+        outcomes = {k: v for k, v in stats.items()
+                    if k in (OK, NOT_MODIFIED, HTTP_ERROR, NETWORK_ERROR, SKIPPED, BLOCKED)}
         with self.db.atomic():
-            self.db["crawl_runs"].update(
-                run_id, {"finished_at": utcnow(), "status": status,
-                         "stats": json.dumps(dict(stats), ensure_ascii=False, default=str)})
+            self.db["crawl_runs"].update(run_id, {
+                "finished_at": utcnow(), "status": status,
+                "stats": json.dumps(dict(stats), ensure_ascii=False, default=str),
+                "pages_fetched": sum(v for k, v in outcomes.items() if k not in (SKIPPED,)),
+                "reports_new": stats.get("report_new", 0),
+                "reports_changed": stats.get("report_changed", 0),
+                "reports_unchanged": stats.get("report_unchanged", 0),
+                "outcomes": json.dumps(outcomes, ensure_ascii=False),
+                "exit_status": exit_status,
+                "unhealthy": json.dumps(dict(unhealthy or {}), ensure_ascii=False),
+            })
 
     def source_info(self, name: str) -> tuple[str | None, str | None]:
         """(region, adcode) of a source as last registered."""
@@ -251,14 +275,23 @@ class Archive:
             "reason": reason, "retries": retries, "capture_id": capture_id,
         })
 
-    def ingest(self, cap: Capture, run_id: int | None = None, *,
-               is_listing: bool = False, extraction: Extraction | None = None) -> Outcome:
+    def ingest(self, cap: Capture, run_id: int | None = None, *, is_listing: bool = False,
+               extraction: Extraction | None = None, note: str | None = None) -> Outcome:
         """Store one response and everything derived from it, atomically."""
-        if cap.status == 200 and not is_listing and extraction is None:
-            extraction = extract_page(cap.body, cap.headers.get("Content-Type"), cap.url)
+        content_type = {k.lower(): v for k, v in cap.headers.items()}.get("content-type")
+        problem = None
+        if cap.status != 304:
+            problem = page_problem(cap.status, decode_body(cap.body, content_type).text)
+        if cap.status == 200 and not is_listing and extraction is None and problem is None:
+            extraction = extract_page(cap.body, content_type, cap.url)
         with self.db.atomic():
             capture_id = self._store_capture(cap, run_id, "listing" if is_listing else "page")
-            result = self._derive(cap, capture_id, is_listing, extraction)
+            if problem is not None:
+                result = Outcome(problem.outcome, problem.result, problem.reason, capture_id)
+            else:
+                result = self._derive(cap, capture_id, is_listing, extraction)
+                if note and result.result == "listing":
+                    result = Outcome(result.outcome, result.result, note, capture_id)
             self._log(url=cap.url, source=cap.source, role=cap.role, outcome=result.outcome,
                       result=result.result, reason=result.reason, status=cap.status,
                       retries=cap.retries, capture_id=capture_id, run_id=run_id,

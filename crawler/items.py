@@ -13,6 +13,7 @@ class PageItem:
 
     capture: Capture
     is_listing: bool
+    note: str | None = None   # reason to record instead of the default (e.g. a repeated listing)
 
 
 @dataclass(slots=True)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Self
+from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import Request
+from scrapy.http import Request, Response
+from scrapy.settings import BaseSettings
+from scrapy.utils.response import response_status_message
 
 from archive.store import Archive
 from archive.urls import host_of
@@ -31,6 +39,8 @@ class SourceHostsMiddleware:
         if name is None:  # robots.txt and other internal requests
             return
         source = self.crawler.spider.sources[name]
+        if urlsplit(request.url).scheme not in ("http", "https"):
+            raise IgnoreRequest(f"not an http(s) URL: {request.url[:200]}")
         if not source.allows(request.url):
             self.crawler.stats.inc_value("archive/offsite_skipped")
             raise IgnoreRequest(f"off-source host {host_of(request.url)!r} "
@@ -62,3 +72,64 @@ class ConditionalRequestMiddleware:
             request.headers.setdefault("If-None-Match", validators["etag"])
         if "last-modified" in validators:
             request.headers.setdefault("If-Modified-Since", validators["last-modified"])
+
+
+def retry_after_seconds(value: bytes | str | None) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries, with exponential backoff and Retry-After honoured.
+
+    Scrapy retries at once; an overloaded county server needs time. The wait happens in the
+    middleware (an asyncio sleep), so other requests keep flowing while one waits.
+    RETRY_BACKOFF_BASE (s) doubles per attempt, with ±20 % jitter, capped at RETRY_BACKOFF_MAX;
+    a Retry-After longer than the cap means the server asked for more than we wait: give up.
+    """
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.base = settings.getfloat("RETRY_BACKOFF_BASE")
+        self.cap = settings.getfloat("RETRY_BACKOFF_MAX")
+
+    def delay(self, request: Request, response: Response | None) -> float | None:
+        attempt = request.meta.get("retry_times", 0)
+        backoff = min(self.cap, self.base * 2**attempt) * random.uniform(0.8, 1.2)
+        if response is not None:
+            asked = retry_after_seconds(response.headers.get("Retry-After"))
+            if asked is not None:
+                return None if asked > self.cap else max(asked, backoff)
+        return backoff
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
+            return response
+        wait = self.delay(request, response)
+        if wait is None:
+            return response
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        await asyncio.sleep(wait)
+        return retry
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | None:
+        if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
+            return None
+        retry = self._retry(request, exception)
+        if retry is not None:
+            await asyncio.sleep(self.delay(request, None) or 0)
+        return retry

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
@@ -13,6 +13,7 @@ from archive.store import Archive
 from crawler.items import FailureItem, PageItem
 
 logger = logging.getLogger(__name__)
+EXIT_UNHEALTHY = 3  # exit status of a crawl in which some source was entirely blocked or broken
 
 
 class ArchivePipeline:
@@ -24,6 +25,7 @@ class ArchivePipeline:
         self.archive: Archive | None = None
         self.run_id: int | None = None
         self.counts: Counter[str] = Counter()
+        self.by_source: defaultdict[str, Counter[str]] = defaultdict(Counter)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -42,15 +44,37 @@ class ArchivePipeline:
             return
         reason = self.crawler.stats.get_value("finish_reason", "finished")
         status = "finished" if reason == "finished" else f"stopped: {reason}"
-        self.archive.finish_run(self.run_id, status, dict(self.counts))
+        unhealthy = self.unhealthy_sources()
+        exit_status = EXIT_UNHEALTHY if unhealthy else 0
+        for name, why in unhealthy.items():
+            logger.error("source %s: %s", name, why)
+        self.crawler.stats.set_value("archive/exit_status", exit_status)
+        self.archive.finish_run(self.run_id, status, dict(self.counts), exit_status=exit_status,
+                                unhealthy=unhealthy)
         logger.info("archive %s: %s", self.db_path,
                     ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items())) or "nothing")
         self.archive.close()
 
+    def unhealthy_sources(self) -> dict[str, str]:
+        """Sources whose every request was blocked or failed: a run that should not look fine."""
+        out = {}
+        for name in self.crawler.spider.sources:
+            seen = self.by_source.get(name, Counter())
+            if seen["ok"] or seen["not_modified"]:
+                continue
+            if seen["blocked"]:
+                out[name] = f"blocked (WAF/challenge) on all {sum(seen.values())} requests"
+            else:
+                kinds = ", ".join(f"{k}={v}" for k, v in sorted(seen.items())) or "no response"
+                out[name] = f"no usable response ({kinds})"
+        return out
+
     def process_item(self, item: Any) -> Any:
         assert self.archive is not None
         if isinstance(item, PageItem):
-            out = self.archive.ingest(item.capture, self.run_id, is_listing=item.is_listing)
+            out = self.archive.ingest(item.capture, self.run_id, is_listing=item.is_listing,
+                                      note=item.note)
+            self.by_source[item.capture.source][out.outcome] += 1
             self.counts[out.outcome] += 1
             self.counts[out.result] += 1
             self.crawler.stats.inc_value(f"archive/{out.result}")
@@ -66,5 +90,6 @@ class ArchivePipeline:
                                      outcome=item.outcome, reason=item.reason,
                                      retries=item.retries, run_id=self.run_id)
             self.counts[item.outcome] += 1
+            self.by_source[item.source][item.outcome] += 1
             return item
         raise DropItem(f"unknown item type {type(item).__name__}")

@@ -35,10 +35,15 @@ DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # default 1 GiB
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024  # default 32 MiB
 RETRY_TIMES = 3                    # default 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_BACKOFF_BASE = 2.0           # seconds before the first retry, doubling (not in Scrapy)
+RETRY_BACKOFF_MAX = 60.0           # longest wait; a longer Retry-After means give up
+REDIRECT_MAX_TIMES = 5             # default 20: portals redirect once or twice
 
 # -- components -------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SourceHostsMiddleware": 50,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
 }
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}

@@ -188,7 +188,9 @@ def test_redirects_off_the_source_hosts_are_not_followed(portal: SamplePortal,
     finally:
         server.shutdown()
         server.server_close()
-    assert result.returncode == 0, result.output[-2000:]
+    # The only source got nothing usable: the run says so with its exit status.
+    assert result.returncode == 3, result.output[-2000:]
+    assert "source moved: no usable response" in result.output
     assert portal.hits == []
     (entry,) = rows(tmp_path / "a.db", "SELECT * FROM fetch_log WHERE url = ?", target)
     assert entry["outcome"] == "skipped"

@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
+from scrapy.exceptions import UsageError
 
 from crawler.sources import DEFAULT_SOURCES, SourcesError, load_sources
 
@@ -24,4 +25,13 @@ class Command(ScrapyCrawl):
                 print(f"error: bad sources file, nothing crawled:\n{exc}", file=sys.stderr)
                 self.exitcode = 2
                 return
-        super().run(args, opts)
+        if len(args) != 1:
+            raise UsageError("scrapy crawl takes exactly one spider name")
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
+        elif crawler.stats is not None:
+            # Non-zero when a source was entirely blocked or broken (see ArchivePipeline).
+            self.exitcode = int(crawler.stats.get_value("archive/exit_status", 0) or 0)

@@ -6,6 +6,7 @@ failure becomes an item for the archive pipeline, which keeps the capture and de
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,27 @@ from crawler.listing import Discovery, discover, hanweb, next_dataproxy
 from crawler.sources import DEFAULT_SOURCES, Source, load_sources
 
 LISTING_ROLES = ("start", "listing", "dataproxy")
+
+
+def describe_failure(failure: Failure) -> str:
+    """A short, stable reason for a failed download, for the fetch log."""
+    name, message = failure.type.__name__, failure.getErrorMessage()
+    text = f"{name} {message}".lower()
+    if "maxsize" in text or "max size" in text or "larger than download" in text:
+        kind = "refused: larger than DOWNLOAD_MAXSIZE"
+    elif "timeout" in text or "timed out" in text:
+        kind = "timeout"
+    elif "dataloss" in text or "data loss" in text or "partial" in text:
+        kind = "truncated body"
+    elif "refused" in text:
+        kind = "connection refused"
+    elif "lost" in text or "reset" in text or "connectiondone" in text:
+        kind = "connection lost"
+    elif "dns" in text or "resolve" in text:
+        kind = "DNS lookup failed"
+    else:
+        kind = "download failed"
+    return f"{kind} ({name}: {message})"[:500]
 
 
 def response_headers(response: Response) -> dict[str, str]:
@@ -45,6 +67,8 @@ class ReportsSpider(scrapy.Spider):
         self.sources: dict[str, Source] = {
             s.name: s for s in loaded if wanted is None or s.name in wanted
         }
+        # Listing bodies already seen per source: a "next page" that repeats a page is not followed.
+        self._listing_hashes: dict[str, set[str]] = {name: set() for name in self.sources}
 
     async def start(self) -> AsyncIterator[Request]:
         for source in self.sources.values():
@@ -82,6 +106,14 @@ class ReportsSpider(scrapy.Spider):
             # A start URL with nothing to follow is a report page itself.
             yield PageItem(self._capture(response, source, "start"), is_listing=False)
             return
+        digest = hashlib.sha256(response.body).hexdigest()
+        if digest in self._listing_hashes[source.name]:
+            self.logger.warning("listing %s repeats an earlier page; not following it",
+                                response.url)
+            yield PageItem(self._capture(response, source, role), is_listing=True,
+                           note="repeats an earlier listing page; its links were not followed")
+            return
+        self._listing_hashes[source.name].add(digest)
         yield PageItem(self._capture(response, source, role), is_listing=True)
         self.logger.info("listing %s: %d candidate links, %d more pages", response.url,
                          len(found.items), len(found.pages))
@@ -118,9 +150,13 @@ class ReportsSpider(scrapy.Spider):
             return
         if failure.check(IgnoreRequest):
             reason = str(failure.value) or "ignored"
+            if "max size" in reason.lower() or "maxsize" in reason.lower():
+                reason = f"refused: decompressed body larger than DOWNLOAD_MAXSIZE ({reason})"
+            elif "max redirections" in reason:
+                reason = f"redirect loop or chain too long ({reason})"
             self.logger.info("skipped %s: %s", request.url, reason)
             yield FailureItem(request.url, source.name, role, SKIPPED, reason, retries)
             return
-        reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        reason = describe_failure(failure)
         self.logger.warning("network error on %s: %s", request.url, reason)
         yield FailureItem(request.url, source.name, role, NETWORK_ERROR, reason, retries)
