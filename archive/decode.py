@@ -32,7 +32,10 @@ _ALIASES = {
 class Decoded:
     text: str
     encoding: str
-    how: str  # bom | header | meta | detected | fallback
+    how: str  # bom | header | meta | detected | fallback (+ "-lossy" when bytes were replaced)
+    replaced: int = 0  # undecodable byte sequences replaced by U+FFFD
+
+MAX_LOSSY_RATIO = 0.001  # a declared charset is kept if at most 0.1 % of the text is undecodable
 
 
 def normalise_encoding(label: str | None) -> str | None:
@@ -83,6 +86,13 @@ def decode_body(body: bytes, content_type: str | None = None) -> Decoded:
         text = utf8 if enc == "utf-8" and utf8 is not None else _strict(body, enc)
         if text is not None:
             return Decoded(text, enc, how)
+    # Invalid sequences in an otherwise well-labelled page: keep the label, replace the bad bytes.
+    for enc, how in ((header_charset(content_type), "header"), (meta_charset(body), "meta")):
+        if enc:
+            text = body.decode(enc, "replace")
+            bad = text.count("\ufffd")
+            if bad <= max(1, MAX_LOSSY_RATIO * len(text)):
+                return Decoded(text, enc, f"{how}-lossy", bad)
     if utf8 is not None:
         return Decoded(utf8, "utf-8", "detected")
     gb = _strict(body, "gb18030")
@@ -90,4 +100,5 @@ def decode_body(body: bytes, content_type: str | None = None) -> Decoded:
         return Decoded(gb, "gb18030", "detected")
     best = charset_normalizer.from_bytes(body[:200_000]).best()
     enc = normalise_encoding(best.encoding if best else None) or "utf-8"
-    return Decoded(body.decode(enc, "replace"), enc, "fallback")
+    text = body.decode(enc, "replace")
+    return Decoded(text, enc, "fallback", text.count("\ufffd"))

@@ -157,6 +157,10 @@ def extract_page(body: bytes, content_type: str | None, url: str) -> Extraction:
     if artifacts >= 3:
         ex.quality = "mirror"
         ex.quality_reason = f"{artifacts} content-farm artifacts (字(pinyin), ??) in the text"
+    elif decoded.replaced:
+        ex.quality = "lossy"
+        ex.quality_reason = (f"{decoded.replaced} undecodable byte sequence(s) in the page "
+                             f"({decoded.encoding}), shown as �")
 
     verdict = classify_title(title or "")
     if not verdict.is_report:

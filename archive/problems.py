@@ -12,13 +12,20 @@ from dataclasses import dataclass
 # Markers of web application firewalls and JavaScript cookie challenges seen on gov portals:
 # 云防护/云盾, 安全狗 (safedog), 知道创宇/创宇盾 and 加速乐 (__jsl_clearance), 网站卫士 (wzws),
 # 云锁 (yunsuo), Cloudflare-style challenges.
-_WAF = re.compile(
-    r"云防护|云盾|安全狗|safedog|知道创宇|创宇盾|加速乐|__jsl_clearance|jsluid|网站卫士|wzws_?cid"
-    r"|yunsuo|云锁|网站防火墙|Web应用防火墙|访问被拦截|访问已被拦截|您的访问被阻断|拦截了您的访问"
-    r"|请求已被阻断|cdn-cgi/challenge|challenge-platform|_guard/auto\.js|sec_defend"
-    r"|检测到您的访问存在异常|访问频率过快",
+# Words are matched in the visible text of short pages (a report may mention 安全狗 in passing);
+# script markers anywhere in the raw HTML.
+_WAF_WORDS = re.compile(
+    r"云防护|云盾|安全狗|safedog|知道创宇|创宇盾|加速乐|网站卫士|云锁|网站防火墙|Web应用防火墙"
+    r"|访问被拦截|访问已被拦截|您的访问被阻断|拦截了您的访问|请求已被阻断|检测到您的访问存在异常"
+    r"|访问频率过快",
     re.IGNORECASE,
 )
+_WAF_SCRIPT = re.compile(
+    r"__jsl_clearance|jsluid|wzws_?cid|yunsuo_session|cdn-cgi/challenge|challenge-platform"
+    r"|_guard/auto\.js|sec_defend",
+    re.IGNORECASE,
+)
+WAF_PAGE_MAX_CHARS = 2000  # block pages are short; a long page that names a WAF is content
 # A page that sets a cookie from script and has almost no text is a challenge (JS redirect stubs
 # without a cookie are legitimate on portals and are followed instead).
 _JS_COOKIE = re.compile(r"document\.cookie\s*=", re.IGNORECASE)
@@ -48,10 +55,12 @@ def page_problem(status: int, html: str) -> Problem | None:
     if status == 304:
         return None
     head = html[:50_000]
-    waf = _WAF.search(head)
+    text = visible_text(head)
+    waf = _WAF_SCRIPT.search(head)
+    if waf is None and (status != 200 or len(text) <= WAF_PAGE_MAX_CHARS):
+        waf = _WAF_WORDS.search(text)
     if waf:
         return Problem("blocked", "blocked", f"HTTP {status}: WAF/challenge page ({waf.group(0)})")
-    text = visible_text(head)
     if status in (412, 521):
         return Problem("blocked", "blocked", f"HTTP {status}: challenge status code")
     if status in (200, 403) and len(text) < 200 and _JS_COOKIE.search(head):

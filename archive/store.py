@@ -306,8 +306,11 @@ class Archive:
                                   [cap.fetched_at, url]).rowcount
             result = "report_unchanged" if hit else "unchanged"
             return Outcome(NOT_MODIFIED, result, "304 Not Modified", capture_id)
-        if cap.status >= 400 or cap.status < 200:
-            return Outcome(HTTP_ERROR, "error", f"HTTP {cap.status}", capture_id)
+        if not 200 <= cap.status < 300:
+            location = {k.lower(): v for k, v in cap.headers.items()}.get("location")
+            reason = f"HTTP {cap.status}" + (f": redirect to {location[:200]} not followed"
+                                             if location else "")
+            return Outcome(HTTP_ERROR, "error", reason, capture_id)
         if is_listing:
             return Outcome(OK, "listing", "listing page", capture_id)
         assert ex is not None

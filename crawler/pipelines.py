@@ -6,8 +6,10 @@ import logging
 from collections import Counter, defaultdict
 from typing import Any, Self
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.http import Request
 
 from archive.store import Archive
 from crawler.items import FailureItem, PageItem
@@ -29,7 +31,23 @@ class ArchivePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler, crawler.settings["ARCHIVE_DB"])
+        pipeline = cls(crawler, crawler.settings["ARCHIVE_DB"])
+        crawler.signals.connect(pipeline.request_dropped, signal=signals.request_dropped)
+        return pipeline
+
+    def request_dropped(self, request: Request) -> None:
+        """A redirect back to a URL already requested is a loop; Scrapy drops it silently."""
+        chain = request.meta.get("redirect_urls")
+        if not chain or self.archive is None or "source" not in request.meta:
+            return
+        reason = (f"redirect loop: {' → '.join([*chain, request.url])[:400]} "
+                  "(target already requested)")
+        logger.warning("%s: %s", chain[0], reason)
+        self.archive.log_failure(url=chain[0], source=request.meta["source"],
+                                 role=request.meta.get("role", "detail"), outcome="skipped",
+                                 reason=reason, run_id=self.run_id)
+        self.counts["skipped"] += 1
+        self.by_source[request.meta["source"]]["skipped"] += 1
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
@@ -72,8 +90,18 @@ class ArchivePipeline:
     def process_item(self, item: Any) -> Any:
         assert self.archive is not None
         if isinstance(item, PageItem):
-            out = self.archive.ingest(item.capture, self.run_id, is_listing=item.is_listing,
-                                      note=item.note)
+            try:
+                out = self.archive.ingest(item.capture, self.run_id, is_listing=item.is_listing,
+                                          note=item.note)
+            except Exception as exc:  # a page the cleaner cannot handle must not vanish
+                logger.exception("could not archive %s", item.capture.url)
+                self.archive.log_failure(
+                    url=item.capture.url, source=item.capture.source, role=item.capture.role,
+                    outcome="error", reason=f"archive error: {type(exc).__name__}: {exc}"[:500],
+                    status=item.capture.status, run_id=self.run_id)
+                self.counts["error"] += 1
+                self.by_source[item.capture.source]["error"] += 1
+                return item
             self.by_source[item.capture.source][out.outcome] += 1
             self.counts[out.outcome] += 1
             self.counts[out.result] += 1

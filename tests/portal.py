@@ -19,6 +19,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -80,6 +81,8 @@ class _Handler(BaseHTTPRequestHandler):
     # -- methods
 
     def do_GET(self) -> None:
+        if self.server.portal.delay:
+            time.sleep(self.server.portal.delay)
         self._serve(head=False)
 
     def do_HEAD(self) -> None:
@@ -183,6 +186,7 @@ class SamplePortal:
         host: str = "127.0.0.1",
         port: int = 0,
         verbose: bool = False,
+        delay: float = 0.0,
     ) -> None:
         if host == "localhost":
             host = "127.0.0.1"
@@ -192,6 +196,7 @@ class SamplePortal:
         self.root = Path(root).resolve()
         self.host = host
         self.verbose = verbose
+        self.delay = delay  # seconds before every GET answer: a slow portal, for crash tests
         self._port = port
         self._hits: list[Hit] = []
         self._lock = threading.Lock()

@@ -30,7 +30,9 @@ def describe_failure(failure: Failure) -> str:
     """A short, stable reason for a failed download, for the fetch log."""
     name, message = failure.type.__name__, failure.getErrorMessage()
     text = f"{name} {message}".lower()
-    if "maxsize" in text or "max size" in text or "larger than download" in text:
+    if ("maxsize" in text or "max size" in text or "larger than download" in text
+            or "cancelled" in text):
+        # Scrapy cancels a download only when it outgrows DOWNLOAD_MAXSIZE.
         kind = "refused: larger than DOWNLOAD_MAXSIZE"
     elif "timeout" in text or "timed out" in text:
         kind = "timeout"
