@@ -26,7 +26,7 @@ from archive.problems import page_problem
 from archive.search import index_form
 from archive.urls import canonical_url
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DEFAULT_DB = "data/archive.db"
 
 # Fetch outcomes (the `outcome` column): what happened to the request.
@@ -92,6 +92,8 @@ class Archive:
                 self._migrate_v3()
             if version < 4:
                 self._migrate_v4()
+            if version < 5:
+                self._migrate_v5()
             self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _create_v1(self) -> None:
@@ -174,6 +176,12 @@ class Archive:
             if name not in self.db["crawl_runs"].columns_dict:
                 self.db["crawl_runs"].add_column(name, type_)
 
+    def _migrate_v5(self) -> None:
+        """#6: the registry as a table keyed by division: province/city/county and evidence."""
+        for name in ("province", "city", "county", "evidence"):
+            if name not in self.db["sources"].columns_dict:
+                self.db["sources"].add_column(name, str)
+
     def _index(self, rowid: int, title: str | None, text: str | None) -> None:
         uni, bi = index_form(f"{title or ''}\n{text or ''}")
         self.db.execute("DELETE FROM reports_search WHERE rowid = ?", [rowid])
@@ -226,14 +234,21 @@ class Archive:
     def save_sources(self, rows: Iterable[Mapping[str, Any]]) -> None:
         self._sources.clear()
         now = utcnow()
+        records = []
+        for row in rows:
+            division = resolve(row.get("adcode"))
+            records.append({
+                **row,
+                "start_urls": json.dumps(list(row.get("start_urls", [])), ensure_ascii=False),
+                "hosts": json.dumps(sorted(row.get("hosts", [])), ensure_ascii=False),
+                "evidence": json.dumps(list(row.get("evidence", [])), ensure_ascii=False),
+                "province": division.province if division else None,
+                "city": division.city if division else None,
+                "county": division.county if division else None,
+                "updated_at": now,
+            })
         with self.db.atomic():
-            self.db["sources"].upsert_all(
-                [{**row, "start_urls": json.dumps(list(row.get("start_urls", [])),
-                                                  ensure_ascii=False),
-                  "hosts": json.dumps(sorted(row.get("hosts", [])), ensure_ascii=False),
-                  "updated_at": now} for row in rows],
-                pk="name",
-            )
+            self.db["sources"].upsert_all(records, pk="name")
 
     # -- revalidation ---------------------------------------------------------------------
     def validators(self, url: str) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archive.extract import Extraction
 from archive.store import Capture
 
 
@@ -14,6 +15,7 @@ class PageItem:
     capture: Capture
     is_listing: bool
     note: str | None = None   # reason to record instead of the default (e.g. a repeated listing)
+    extraction: Extraction | None = None  # already extracted (start URLs), not done twice
 
 
 @dataclass(slots=True)

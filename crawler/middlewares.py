@@ -18,6 +18,7 @@ from scrapy.utils.response import response_status_message
 
 from archive.store import Archive
 from archive.urls import host_of
+from crawler.listing import looks_like_column
 
 
 class SourceHostsMiddleware:
@@ -64,7 +65,9 @@ class ConditionalRequestMiddleware:
         return cls(Archive(crawler.settings["ARCHIVE_DB"]))
 
     def process_request(self, request: Request) -> None:
-        if request.meta.get("role") != "detail" or request.meta.get("revalidated"):
+        role = request.meta.get("role")
+        is_page = role == "detail" or (role == "start" and not looks_like_column(request.url))
+        if not is_page or request.meta.get("revalidated"):
             return
         request.meta["revalidated"] = True
         validators = self.archive.validators(request.url)

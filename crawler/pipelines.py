@@ -92,7 +92,7 @@ class ArchivePipeline:
         if isinstance(item, PageItem):
             try:
                 out = self.archive.ingest(item.capture, self.run_id, is_listing=item.is_listing,
-                                          note=item.note)
+                                          note=item.note, extraction=item.extraction)
             except Exception as exc:  # a page the cleaner cannot handle must not vanish
                 logger.exception("could not archive %s", item.capture.url)
                 self.archive.log_failure(

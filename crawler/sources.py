@@ -49,7 +49,7 @@ class Source:
     def as_row(self) -> dict[str, Any]:
         return {"name": self.name, "region": self.region, "adcode": self.adcode,
                 "level": self.level, "cms": self.cms, "start_urls": list(self.start_urls),
-                "hosts": sorted(self.hosts)}
+                "hosts": sorted(self.hosts), "evidence": list(self.evidence)}
 
 
 def _http_url(value: Any) -> bool:
@@ -175,16 +175,31 @@ def load_sources(path: str | Path = DEFAULT_SOURCES) -> list[Source]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m crawler.sources validate [PATH]`."""
+    """`python -m crawler.sources validate|stats [PATH]`."""
+    from crawler.registry_checks import check_registry, stats
+
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] not in ("validate",):
-        print("usage: python -m crawler.sources validate [PATH]", file=sys.stderr)
+    if not args or args[0] not in ("validate", "stats"):
+        print("usage: python -m crawler.sources validate|stats [PATH]", file=sys.stderr)
         return 2
     path = Path(args[1]) if len(args) > 1 else DEFAULT_SOURCES
     try:
         sources = load_sources(path)
     except SourcesError as exc:
         print(exc, file=sys.stderr)
+        return 1
+    if args[0] == "stats":
+        by_province, by_level, _ = stats(sources)
+        print(f"{len(sources)} sources, {len(by_province)} province-level divisions")
+        print("by level: " + ", ".join(f"{k} {v}" for k, v in by_level.most_common()))
+        for province, n in sorted(by_province.items(), key=lambda kv: (-kv[1], kv[0])):
+            print(f"  {province}\t{n}")
+        return 0
+    problems = check_registry(sources)
+    for problem in problems:
+        print(f"{path}: {problem}", file=sys.stderr)
+    if problems:
+        print(f"{path}: {len(problems)} problem(s) in {len(sources)} sources", file=sys.stderr)
         return 1
     print(f"{path}: {len(sources)} sources OK")
     return 0

@@ -196,3 +196,18 @@ def test_redirects_off_the_source_hosts_are_not_followed(portal: SamplePortal,
     assert entry["outcome"] == "skipped"
     assert "off-source host 'localhost'" in entry["reason"]
     assert rows(tmp_path / "a.db", "SELECT COUNT(*) n FROM reports")[0]["n"] == 0
+
+
+def test_report_url_as_start_url(portal: SamplePortal, tmp_path: Path) -> None:
+    """Registry entries keep their evidence report as a start URL: archived, then revalidated."""
+    want = next(r for r in EXPECTED["reports"] if r["source"] == "zz-gxq")
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n  - name: one-report\n    region: 漳州高新区\n    cms: other\n"
+                       f"    start_urls: ['{portal.base_url}{want['path']}']\n", encoding="utf-8")
+    db = tmp_path / "a.db"
+    assert run_crawl(sources, db).returncode == 0
+    (row,) = rows(db, "SELECT title, report_year FROM reports")
+    assert (row["title"], row["report_year"]) == (want["title"], want["report_year"])
+    portal.reset_hits()
+    assert run_crawl(sources, db).returncode == 0
+    assert [h[2] for h in portal.hits if h[1] == want["path"]] == [304]

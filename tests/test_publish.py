@@ -156,6 +156,12 @@ def test_coverage_query_and_page(crawled_archive: Path) -> None:
     assert any(r["source"] == "gz-hp" and r["report_year"] == 2020 for r in missing)
     html = client_get(crawled_archive, "/-/coverage/archive").text
     assert html.count("<svg") == 2 and "按时发布比例" in html and "缺 missing" in html
+    assert "按省份与级别" in html and "1/1 (100%)" in html and "0/1 (0%)" in html
+    share = client_get(crawled_archive, "/archive/coverage_by_province.json", _shape="array",
+                       _size="max").json()
+    cq_2023 = [r for r in share if r["province"] == "重庆市" and r["report_year"] == 2023]
+    assert {(r["level"], r["sources"], r["with_report"]) for r in cq_2023} == {
+        ("county", 1, 1), ("zone", 1, 0)}
 
 
 def test_atom_feed_of_new_reports(crawled_archive: Path) -> None:

@@ -68,7 +68,39 @@ def test_broken_yaml_names_line(tmp_path: Path) -> None:
         load_sources(path)
 
 
+EVIDENCE = """    evidence:
+      - url: http://cqjlp.gov.cn/zwgk_251/zfxxgkml_1/fzzfjsndbg/qzf/202303/t20230323_11800713.html
+        title: 重庆市九龙坡区人民政府关于2022年法治政府建设情况的报告
+"""
+
+
 def test_validate_command(tmp_path: Path, capsys) -> None:
-    assert main(["validate", str(write(tmp_path, GOOD))]) == 0
+    assert main(["validate", str(write(tmp_path, GOOD + EVIDENCE))]) == 0
     assert main(["validate", str(write(tmp_path, "sources: []\n"))]) == 1
     assert "non-empty list" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("mutation", "message"),
+    [
+        (lambda t: t.replace(EVIDENCE, ""), "field 'evidence': required"),
+        (lambda t: t.replace('"500107"', '"110107"'), "which region '重庆市九龙坡区' does not name"),
+        (lambda t: t.replace('"500107"', '"500199"'), "500199 is not a known division code"),
+        (lambda t: t.replace("url: http://cqjlp.gov.cn", "url: http://evil.example"),
+         "URL host 'evil.example' is not one of the source's hosts"),
+        (lambda t: t.replace("hosts: [www.cqjlp.gov.cn]", "hosts: [www.example.com]"),
+         "'www.example.com' is unrelated"),
+        (lambda t: t.replace("title: 重庆市", "title: 招聘公告 重庆市").replace("法治政府建设", "工作"),
+         "does not look like a rule-of-law report"),
+        (lambda t: t.replace("    level: county\n", ""), "field 'level': required"),
+    ],
+)
+def test_validate_registry_rules(tmp_path: Path, capsys, mutation, message: str) -> None:
+    path = write(tmp_path, mutation(GOOD + EVIDENCE))
+    assert main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: cq-jlp: field" in err and message in err
+
+
+def test_shipped_registry_validates(capsys) -> None:
+    assert main(["validate"]) == 0, capsys.readouterr().err

@@ -18,9 +18,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archive.decode import decode_body
+from archive.extract import extract_page
 from archive.store import NETWORK_ERROR, SKIPPED, Capture
 from crawler.items import FailureItem, PageItem
-from crawler.listing import Discovery, discover, hanweb, next_dataproxy
+from crawler.listing import Discovery, discover, hanweb, looks_like_column, next_dataproxy
 from crawler.sources import DEFAULT_SOURCES, Source, load_sources
 
 LISTING_ROLES = ("start", "listing", "dataproxy")
@@ -75,7 +76,10 @@ class ReportsSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Request]:
         for source in self.sources.values():
             for url in source.start_urls:
-                yield self._request(url, source, "start", 0)
+                if looks_like_column(url):
+                    yield self._request(url, source, "start", 0)
+                else:  # a report page: revalidated like any archived report
+                    yield self._request(url, source, "start", 0, handle_httpstatus_list=[304])
 
     def _request(self, url: str, source: Source, role: str, depth: int,
                  **meta: Any) -> Request:
@@ -101,8 +105,16 @@ class ReportsSpider(scrapy.Spider):
         if role not in LISTING_ROLES or response.status != 200:
             yield PageItem(self._capture(response, source, role), is_listing=False)
             return
-        text = decode_body(response.body, response.headers.get("Content-Type",
-                                                                b"").decode("latin-1")).text
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        if role == "start" and not looks_like_column(response.url):
+            # A report URL given as a start URL (the registry keeps the evidence report too):
+            # archive it as a report when it is one, else treat it as a listing.
+            ex = extract_page(response.body, content_type, response.url)
+            if ex.kind == "report":
+                yield PageItem(self._capture(response, source, role), is_listing=False,
+                               extraction=ex)
+                return
+        text = decode_body(response.body, content_type).text
         found = hanweb(text, response.url) if role == "dataproxy" else discover(text, response.url)
         if role == "start" and not (found.items or found.pages or found.posts or found.redirect):
             # A start URL with nothing to follow is a report page itself.

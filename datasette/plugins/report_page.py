@@ -116,7 +116,9 @@ async def coverage(request, datasette):
             AS on_time,
           SUM(published IS NOT NULL) AS dated
         FROM reports WHERE report_year IS NOT NULL GROUP BY report_year ORDER BY report_year""")
-    sources = await _rows(datasette, db, "SELECT name, region, level FROM sources ORDER BY name")
+    sources = await _rows(datasette, db,
+                          "SELECT name, region, level, province FROM sources "
+                          "ORDER BY province, level, name")
     found = await _rows(datasette, db, """
         SELECT source, report_year, MIN(published) AS published, MIN(url) AS url
         FROM reports WHERE report_year IS NOT NULL GROUP BY source, report_year""")
@@ -133,6 +135,15 @@ async def coverage(request, datasette):
             link = datasette.urls.row(db, "reports", tilde_encode(f["url"])) if f else None
             row.append({"found": f, "days": days, "link": link})
         grid.append({"source": s, "cells": row})
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for row in grid:
+        key = (row["source"].get("province") or "?", row["source"].get("level") or "?")
+        groups.setdefault(key, []).append(row)
+    by_group = [
+        {"province": province, "level": level, "sources": len(rows),
+         "shares": [sum(1 for r in rows if r["cells"][i]["found"]) for i in range(len(years))]}
+        for (province, level), rows in sorted(groups.items())
+    ]
     titles = ("报告数（按年度） · Reports per year",
               "按时发布比例 · Share published by the April 1 deadline")
     charts = [
@@ -143,7 +154,7 @@ async def coverage(request, datasette):
     ]
     return Response.html(await datasette.render_template(
         "coverage.html", {"database": db, "years": years, "grid": grid, "charts": charts,
-                          "per_year": per_year}, request=request))
+                          "per_year": per_year, "by_group": by_group}, request=request))
 
 
 @hookimpl
