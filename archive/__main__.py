@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     rx = sub.add_parser("reextract", help="re-derive every report from stored captures")
     rx.add_argument("--db", default=os.environ.get("ARCHIVE_DB", DEFAULT_DB))
     rx.add_argument("--quiet", action="store_true", help="no progress bar")
+    rx.add_argument("--workers", type=int, default=None,
+                    help="extraction processes (default: one per core; 0 = in this process)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
 
@@ -25,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     archive = Archive(args.db)
     try:
-        counts = reextract(archive, progress=not args.quiet)
+        counts = reextract(archive, progress=not args.quiet, workers=args.workers)
     finally:
         archive.close()
     print("reextract: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))

@@ -68,7 +68,7 @@ def test_changed_extraction_is_a_new_version(crawled: Path, tmp_path: Path,
     monkeypatch.setattr(rx, "extract_page", improved)
     archive = Archive(db)
     last_seen = dict(archive.db.execute("SELECT url, last_seen FROM reports").fetchall())
-    counts = rx.reextract(archive, progress=False)
+    counts = rx.reextract(archive, progress=False, workers=0)  # in-process: the patch applies
     assert counts == {"report_changed": 3, "report_unchanged": 10, "not_report": 8}
     versions = archive.db.execute(
         "SELECT url, COUNT(*) FROM report_versions GROUP BY url HAVING COUNT(*) > 1").fetchall()
