@@ -28,7 +28,8 @@ _HREF = re.compile(r"""href\s*=\s*['"]([^'"]+)['"]""", re.IGNORECASE)
 _ONCLICK_URL = re.compile(r"""\(\s*['"]((?:https?:)?/[^'"]+|[^'"]+\.s?html?)['"]""")
 _JS_REDIRECT = re.compile(
     r"""(?:window\.|document\.|top\.)?location(?:\.href)?\s*=\s*['"]([^'"]+)['"]""")
-_NEXT_TEXT = re.compile(r"^(?:下一?页|下页|后一?页|尾页|末页|最后一?页|>|>>|›|»)$")
+_NEXT_TEXT = re.compile(
+    r"^(?:下一?[页頁]|下[页頁]|后一?[页頁]|後一?頁|尾[页頁]|末[页頁]|最后一?[页頁]|>|>>|›|»)$")
 _PAGE_KEYS = {"page", "pageno", "pageindex", "curpage", "pagenum", "p", "pn", "currentpage",
               "page_no", "pagenumber"}
 MAX_TRS_PAGES = 500   # a column with more pages than this is a broken pager, not a column
@@ -163,6 +164,11 @@ def _is_pager(href_url: str, page_url: str) -> bool:
     return bool(keys & _PAGE_KEYS)
 
 
+def _same_dir(a: str, b: str) -> bool:
+    pa, pb = urlsplit(a), urlsplit(b)
+    return pa.netloc == pb.netloc and pa.path.rsplit("/", 1)[0] == pb.path.rsplit("/", 1)[0]
+
+
 def anchors(text: str, url: str) -> Discovery:
     """Plain anchors: candidate report links, 下一页/尾页 and query-pager links, onclick links."""
     found = Discovery()
@@ -187,6 +193,8 @@ def anchors(text: str, url: str) -> Discovery:
             continue
         if _NEXT_TEXT.match(label) or _is_pager(target, url):
             found.pages.append(target)
+        elif label.isdigit() and looks_like_column(target) and _same_dir(target, url):
+            found.pages.append(target)  # numbered pager links: index_2.html, list_3.htm …
         elif looks_like_candidate(title) or looks_like_candidate(label):
             found.items.append(Link(target, title or label))
     if len(text) < 3000 and not found.items:

@@ -84,3 +84,12 @@ def test_trs_inline_function_definition_is_not_a_call() -> None:
     text = """<script>function createPageHTML(_nPageCount, _nCurrIndex, _sPageName, _sPageExt){
     }</script><script>createPageHTML(2, 0, "index", "html");</script>"""
     assert trs_pages(text, BASE)[-1] == "http://x.gov.cn/zwgk/fzzfjsndbg/index_1.html"
+
+
+def test_traditional_and_numbered_pager_links() -> None:
+    text = """<html><body><a href="post_1.html">某区2023年法治政府建设年度报告</a>
+    <div class="pagination"><span>1</span> <a href="index_2.html">2</a>
+    <a href="index_3.html">3</a> <a href="index_2.html">下一頁</a></div></body></html>"""
+    found = discover(text, "http://x.gov.cn/zwgk/fzzfjs/index.html")
+    assert found.pages == ["http://x.gov.cn/zwgk/fzzfjs/index_2.html",
+                           "http://x.gov.cn/zwgk/fzzfjs/index_3.html"]
