@@ -24,6 +24,22 @@ LABELS: dict[str, str] = {
     "发布日期": "published", "发布时间": "published", "公开日期": "published",
     "日期": "date_line", "时间": "date_line",
 }
+# Traditional spellings of the labels (繁体 pages, Big5 gateways): matched directly, so that
+# the page's text chunks never need converting just to find the labels.
+_VARIANTS = {"发": "發", "机": "機", "构": "構", "关": "關", "号": "號", "时": "時", "间": "間",
+             "来": "來", "开": "開", "单": "單", "位": "位", "布": "佈"}
+
+
+def _traditional_forms(label: str) -> set[str]:
+    forms = {label, "".join(_VARIANTS.get(c, c) for c in label)}
+    if "布" in label:  # 發布 and 發佈 both occur
+        forms.add("".join(_VARIANTS.get(c, c) for c in label).replace("佈", "布"))
+    return forms
+
+
+LABELS.update({form: field for label, field in list(LABELS.items())
+               for form in _traditional_forms(label)})
+
 # A label with any padding between its characters ("发 布 机 构", "文　　号"), maybe bracketed.
 _LABEL = re.compile(
     r"[\[【［]?[\s\u3000\xa0]*("
@@ -85,7 +101,7 @@ def labelled_fields(root: lxml_html.HtmlElement) -> dict[str, str]:
 
     Several labels may share one line ("发布时间：2023-03-30 来源：漳州高新区 阅读次数：12").
     """
-    chunks = [to_simplified(c) for c in _text_chunks(root)]
+    chunks = _text_chunks(root)
     fields: dict[str, str] = {}
     for i, chunk in enumerate(chunks):
         labels = _labels_in(chunk)
@@ -100,7 +116,7 @@ def labelled_fields(root: lxml_html.HtmlElement) -> dict[str, str]:
             if field in ("written", "published", "date_line") and not parse_date(rest):
                 continue
             if rest and field not in fields:
-                fields[field] = rest
+                fields[field] = to_simplified(rest)
     return fields
 
 

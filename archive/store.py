@@ -8,7 +8,6 @@ Nothing is overwritten or deleted; each page is stored in one transaction.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
@@ -19,10 +18,9 @@ from typing import Any
 
 import sqlite_utils
 
-from archive.decode import decode_body
+from archive.derive import Derived, derive
 from archive.divisions import resolve
-from archive.extract import EXTRACTOR_VERSION, Extraction, extract_page
-from archive.problems import page_problem
+from archive.extract import EXTRACTOR_VERSION, Extraction
 from archive.search import index_form
 from archive.urls import canonical_url
 
@@ -182,17 +180,18 @@ class Archive:
             if name not in self.db["sources"].columns_dict:
                 self.db["sources"].add_column(name, str)
 
-    def _index(self, rowid: int, title: str | None, text: str | None) -> None:
-        uni, bi = index_form(f"{title or ''}\n{text or ''}")
+    def _index(self, rowid: int, title: str | None, text: str | None,
+               index: tuple[str, str] | None = None) -> None:
+        uni, bi = index or index_form(f"{title or ''}\n{text or ''}")
         self.db.execute("DELETE FROM reports_search WHERE rowid = ?", [rowid])
         self.db.execute("INSERT INTO reports_search (rowid, uni, bi) VALUES (?, ?, ?)",
                         [rowid, uni, bi])
 
-    def _reindex(self, url: str) -> None:
+    def _reindex(self, url: str, index: tuple[str, str] | None = None) -> None:
         row = self.db.execute("SELECT rowid, title, text FROM reports WHERE url = ?",
                               [url]).fetchone()
         if row:
-            self._index(*row)
+            self._index(*row, index=index)
 
     def close(self) -> None:
         self.db.close()
@@ -264,8 +263,8 @@ class Archive:
         return {k: headers[k] for k in ("etag", "last-modified") if headers.get(k)}
 
     # -- writing --------------------------------------------------------------------------
-    def _store_capture(self, cap: Capture, run_id: int | None, kind: str) -> int:
-        sha = hashlib.sha256(cap.body).hexdigest() if cap.body else None
+    def _store_capture(self, cap: Capture, run_id: int | None, kind: str,
+                       sha: str | None) -> int:
         if sha:
             self.db.execute(
                 "INSERT OR IGNORE INTO bodies (sha256, size, body) VALUES (?, ?, ?)",
@@ -292,29 +291,32 @@ class Archive:
 
     def ingest(self, cap: Capture, run_id: int | None = None, *, is_listing: bool = False,
                extraction: Extraction | None = None, note: str | None = None) -> Outcome:
-        """Store one response and everything derived from it, atomically."""
-        content_type = {k.lower(): v for k, v in cap.headers.items()}.get("content-type")
-        problem = None
-        if cap.status != 304:
-            problem = page_problem(cap.status, decode_body(cap.body, content_type).text)
-        if cap.status == 200 and not is_listing and extraction is None and problem is None:
-            extraction = extract_page(cap.body, content_type, cap.url)
+        """Derive and store one response, atomically (the in-process path)."""
+        derived = derive(cap.body, cap.headers, cap.status, cap.url, is_listing, extraction)
         with self.db.atomic():
-            capture_id = self._store_capture(cap, run_id, "listing" if is_listing else "page")
-            if problem is not None:
-                result = Outcome(problem.outcome, problem.result, problem.reason, capture_id)
-            else:
-                result = self._derive(cap, capture_id, is_listing, extraction)
-                if note and result.result == "listing":
-                    result = Outcome(result.outcome, result.result, note, capture_id)
-            self._log(url=cap.url, source=cap.source, role=cap.role, outcome=result.outcome,
-                      result=result.result, reason=result.reason, status=cap.status,
-                      retries=cap.retries, capture_id=capture_id, run_id=run_id,
-                      fetched_at=cap.fetched_at)
+            return self.commit(cap, derived, run_id, is_listing=is_listing, note=note)
+
+    def commit(self, cap: Capture, derived: Derived, run_id: int | None = None, *,
+               is_listing: bool = False, note: str | None = None) -> Outcome:
+        """Store a response and what was derived from it. Call inside `db.atomic()`: a page's
+        capture, report, version, index entry and log line commit together or not at all."""
+        capture_id = self._store_capture(cap, run_id, "listing" if is_listing else "page",
+                                         derived.sha256)
+        if derived.problem is not None:
+            p = derived.problem
+            result = Outcome(p.outcome, p.result, p.reason, capture_id)
+        else:
+            result = self._derive(cap, capture_id, is_listing, derived.extraction, derived.index)
+            if note and result.result == "listing":
+                result = Outcome(result.outcome, result.result, note, capture_id)
+        self._log(url=cap.url, source=cap.source, role=cap.role, outcome=result.outcome,
+                  result=result.result, reason=result.reason, status=cap.status,
+                  retries=cap.retries, capture_id=capture_id, run_id=run_id,
+                  fetched_at=cap.fetched_at)
         return result
 
     def _derive(self, cap: Capture, capture_id: int, is_listing: bool,
-                ex: Extraction | None) -> Outcome:
+                ex: Extraction | None, index: tuple[str, str] | None = None) -> Outcome:
         if cap.status == 304:
             url = canonical_url(cap.url)
             hit = self.db.execute("UPDATE reports SET last_seen = ? WHERE url = ?",
@@ -333,11 +335,12 @@ class Archive:
             return Outcome(OK, "not_report" if ex.kind != "empty" else "empty", ex.reason,
                            capture_id)
         result = self.save_report(cap.url, cap.source, cap.fetched_at, capture_id, ex,
-                                  region=cap.region)
+                                  region=cap.region, index=index)
         return Outcome(OK, result, ex.reason, capture_id)
 
     def save_report(self, url: str, source: str, fetched_at: str, capture_id: int,
-                    ex: Extraction, *, region: str | None = None, seen: bool = True) -> str:
+                    ex: Extraction, *, region: str | None = None, seen: bool = True,
+                    index: tuple[str, str] | None = None) -> str:
         """Insert or update the report and its versions: report_new, _changed or _unchanged.
 
         `seen` is False when re-deriving from an old capture: last_seen then stays as it is.
@@ -374,17 +377,17 @@ class Archive:
         if old is None:
             self.db["reports"].insert({**row, "first_seen": fetched_at, "last_seen": fetched_at,
                                        "changed_at": fetched_at})
-            self._reindex(url)
+            self._reindex(url, index)
             return "report_new"
         if seen:
             row["last_seen"] = fetched_at
         if old[0] == ex.content_hash:
             self.db["reports"].update(url, row)
             if old[1] != ex.title:
-                self._reindex(url)
+                self._reindex(url, index)
             return "report_unchanged"
         self.db["reports"].update(url, {**row, "changed_at": utcnow() if not seen else fetched_at})
-        self._reindex(url)
+        self._reindex(url, index)
         return "report_changed"
 
     def log_failure(self, *, url: str, source: str, role: str, outcome: str, reason: str,

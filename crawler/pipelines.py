@@ -1,16 +1,28 @@
-"""The archive pipeline: every item lands in the SQLite archive, one transaction per page."""
+"""The archive pipeline: every item lands in the SQLite archive.
+
+CPU work (decoding, problem detection, extraction, search-index form) runs in a process pool, so
+the Scrapy reactor thread only fetches and writes; writes are batched, one transaction per batch,
+with each page inside its own savepoint (a page is stored whole or not at all).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import multiprocessing
+import os
 from collections import Counter, defaultdict
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Self
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.http import Request
+from twisted.internet.task import LoopingCall
 
+from archive.derive import Derived, derive
 from archive.store import Archive
 from crawler.items import FailureItem, PageItem
 
@@ -18,13 +30,28 @@ logger = logging.getLogger(__name__)
 EXIT_UNHEALTHY = 3  # exit status of a crawl in which some source was entirely blocked or broken
 
 
+@dataclass(slots=True)
+class _Pending:
+    item: PageItem | FailureItem
+    derived: Derived | None = None
+    error: str | None = None
+
+
 class ArchivePipeline:
     """Store captures, derive reports and versions, log every outcome, record the run."""
 
     def __init__(self, crawler: Crawler, db_path: str) -> None:
+        settings = crawler.settings
         self.crawler = crawler
         self.db_path = db_path
+        workers = settings.get("ARCHIVE_WORKERS")
+        self.workers = max(1, (os.cpu_count() or 2) - 1) if workers is None else int(workers)
+        self.batch_size = settings.getint("ARCHIVE_BATCH_SIZE")
+        self.flush_seconds = settings.getfloat("ARCHIVE_FLUSH_SECONDS")
         self.archive: Archive | None = None
+        self.pool: Executor | None = None
+        self.pending: list[_Pending] = []
+        self.flusher: LoopingCall | None = None
         self.run_id: int | None = None
         self.counts: Counter[str] = Counter()
         self.by_source: defaultdict[str, Counter[str]] = defaultdict(Counter)
@@ -43,23 +70,33 @@ class ArchivePipeline:
         reason = (f"redirect loop: {' → '.join([*chain, request.url])[:400]} "
                   "(target already requested)")
         logger.warning("%s: %s", chain[0], reason)
-        self.archive.log_failure(url=chain[0], source=request.meta["source"],
-                                 role=request.meta.get("role", "detail"), outcome="skipped",
-                                 reason=reason, run_id=self.run_id)
-        self.counts["skipped"] += 1
-        self.by_source[request.meta["source"]]["skipped"] += 1
+        self.pending.append(_Pending(FailureItem(chain[0], request.meta["source"],
+                                                 request.meta.get("role", "detail"),
+                                                 "skipped", reason)))
 
+    # -- lifecycle ------------------------------------------------------------------------
     def open_spider(self) -> None:
         spider = self.crawler.spider
         self.archive = Archive(self.db_path)
         self.archive.save_sources(s.as_row() for s in spider.sources.values())
         self.run_id = self.archive.start_run(spider.sources)
-        logger.info("archive %s: run %s over %d sources", self.db_path, self.run_id,
-                    len(spider.sources))
+        if self.workers > 0:
+            # forkserver: workers do not inherit the reactor's threads and sockets.
+            self.pool = ProcessPoolExecutor(self.workers,
+                                            mp_context=multiprocessing.get_context("forkserver"))
+        self.flusher = LoopingCall(self.flush)
+        self.flusher.start(self.flush_seconds, now=False)
+        logger.info("archive %s: run %s over %d sources, %d extraction worker(s)", self.db_path,
+                    self.run_id, len(spider.sources), self.workers)
 
     def close_spider(self) -> None:
         if self.archive is None:
             return
+        if self.flusher is not None and self.flusher.running:
+            self.flusher.stop()
+        self.flush()
+        if self.pool is not None:
+            self.pool.shutdown()
         reason = self.crawler.stats.get_value("finish_reason", "finished")
         status = "finished" if reason == "finished" else f"stopped: {reason}"
         unhealthy = self.unhealthy_sources()
@@ -72,6 +109,75 @@ class ArchivePipeline:
         logger.info("archive %s: %s", self.db_path,
                     ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items())) or "nothing")
         self.archive.close()
+
+    # -- items ----------------------------------------------------------------------------
+    async def process_item(self, item: Any) -> Any:
+        if isinstance(item, PageItem):
+            cap = item.capture
+            args = (cap.body, cap.headers, cap.status, cap.url, item.is_listing, item.extraction)
+            try:
+                if self.pool is not None:
+                    derived = await asyncio.wrap_future(self.pool.submit(derive, *args))
+                else:
+                    derived = derive(*args)
+                self.pending.append(_Pending(item, derived))
+            except Exception as exc:  # a page the cleaner cannot handle must not vanish
+                logger.exception("could not derive %s", cap.url)
+                self.pending.append(_Pending(item, None, f"{type(exc).__name__}: {exc}"))
+        elif isinstance(item, FailureItem):
+            self.pending.append(_Pending(item))
+        else:
+            raise DropItem(f"unknown item type {type(item).__name__}")
+        if len(self.pending) >= self.batch_size:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        """Write everything pending in one transaction, each page in its own savepoint."""
+        if not self.pending or self.archive is None:
+            return
+        batch, self.pending = self.pending, []
+        with self.archive.db.atomic():
+            for entry in batch:
+                self._write(entry)
+
+    def _write(self, entry: _Pending) -> None:
+        assert self.archive is not None
+        item = entry.item
+        if isinstance(item, FailureItem):
+            self.archive.log_failure(url=item.url, source=item.source, role=item.role,
+                                     outcome=item.outcome, reason=item.reason,
+                                     retries=item.retries, run_id=self.run_id)
+            self._count(item.source, item.outcome)
+            return
+        cap = item.capture
+        error = entry.error
+        if entry.derived is not None:
+            try:
+                with self.archive.db.atomic():
+                    out = self.archive.commit(cap, entry.derived, self.run_id,
+                                              is_listing=item.is_listing, note=item.note)
+            except Exception as exc:
+                logger.exception("could not archive %s", cap.url)
+                error = f"{type(exc).__name__}: {exc}"
+            else:
+                self._count(cap.source, out.outcome, out.result)
+                if out.result in ("report_new", "report_changed"):
+                    logger.info("%s %s (%s)", out.result.replace("_", " "), cap.url, cap.source)
+                elif out.outcome == "http_error":
+                    logger.warning("HTTP %s for %s (%s)", cap.status, cap.url, cap.source)
+                return
+        self.archive.log_failure(url=cap.url, source=cap.source, role=cap.role, outcome="error",
+                                 reason=f"archive error: {error}"[:500], status=cap.status,
+                                 run_id=self.run_id)
+        self._count(cap.source, "error")
+
+    def _count(self, source: str, outcome: str, result: str | None = None) -> None:
+        self.counts[outcome] += 1
+        self.by_source[source][outcome] += 1
+        if result:
+            self.counts[result] += 1
+            self.crawler.stats.inc_value(f"archive/{result}")
 
     def unhealthy_sources(self) -> dict[str, str]:
         """Sources whose every request was blocked or failed: a run that should not look fine."""
@@ -86,38 +192,3 @@ class ArchivePipeline:
                 kinds = ", ".join(f"{k}={v}" for k, v in sorted(seen.items())) or "no response"
                 out[name] = f"no usable response ({kinds})"
         return out
-
-    def process_item(self, item: Any) -> Any:
-        assert self.archive is not None
-        if isinstance(item, PageItem):
-            try:
-                out = self.archive.ingest(item.capture, self.run_id, is_listing=item.is_listing,
-                                          note=item.note, extraction=item.extraction)
-            except Exception as exc:  # a page the cleaner cannot handle must not vanish
-                logger.exception("could not archive %s", item.capture.url)
-                self.archive.log_failure(
-                    url=item.capture.url, source=item.capture.source, role=item.capture.role,
-                    outcome="error", reason=f"archive error: {type(exc).__name__}: {exc}"[:500],
-                    status=item.capture.status, run_id=self.run_id)
-                self.counts["error"] += 1
-                self.by_source[item.capture.source]["error"] += 1
-                return item
-            self.by_source[item.capture.source][out.outcome] += 1
-            self.counts[out.outcome] += 1
-            self.counts[out.result] += 1
-            self.crawler.stats.inc_value(f"archive/{out.result}")
-            if out.result in ("report_new", "report_changed"):
-                logger.info("%s %s (%s)", out.result.replace("_", " "), item.capture.url,
-                            item.capture.source)
-            elif out.outcome == "http_error":
-                logger.warning("HTTP %s for %s (%s)", item.capture.status, item.capture.url,
-                               item.capture.source)
-            return item
-        if isinstance(item, FailureItem):
-            self.archive.log_failure(url=item.url, source=item.source, role=item.role,
-                                     outcome=item.outcome, reason=item.reason,
-                                     retries=item.retries, run_id=self.run_id)
-            self.counts[item.outcome] += 1
-            self.by_source[item.source][item.outcome] += 1
-            return item
-        raise DropItem(f"unknown item type {type(item).__name__}")

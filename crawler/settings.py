@@ -14,6 +14,9 @@ COMMANDS_MODULE = "crawler.commands"  # `crawl` validates sources.yaml before st
 ARCHIVE_DB = os.environ.get("ARCHIVE_DB", "data/archive.db")
 ARCHIVE_REVALIDATE = True          # conditional requests for archived report pages
 CRAWL_MAX_LISTING_PAGES = 30       # listing pages followed per start URL (bounded depth)
+ARCHIVE_WORKERS = None             # extraction processes; None = cores - 1 (min 1), 0 = in-thread
+ARCHIVE_BATCH_SIZE = 50            # pages per write transaction
+ARCHIVE_FLUSH_SECONDS = 1.0        # pending pages are written at least this often
 ARCHIVE_CONTACT_URL = os.environ.get("ARCHIVE_CONTACT_URL",
                                      "https://example.org/fzzf-archive (set ARCHIVE_CONTACT_URL)")
 
