@@ -35,13 +35,14 @@ def derive(body: bytes, headers: dict[str, str], status: int, url: str, is_listi
     if status == 304:
         return Derived(sha)
     content_type = content_type_of(headers)
-    problem = page_problem(status, decode_body(body, content_type).text)
+    decoded = decode_body(body, content_type)
+    problem = page_problem(status, decoded.text)
     if problem is not None:
         return Derived(sha, problem)
     if status != 200 or is_listing:
         return Derived(sha)
     if extraction is None:
-        extraction = extract_page(body, content_type, url)
+        extraction = extract_page(body, content_type, url, decoded)
     index = (index_form(f"{extraction.title or ''}\n{extraction.text}")
              if extraction.kind == "report" else None)
     return Derived(sha, None, extraction, index)

@@ -16,7 +16,7 @@ from lxml import html as lxml_html
 
 from archive.body import find_container, paragraphs
 from archive.classify import classify_title, report_year
-from archive.decode import decode_body
+from archive.decode import Decoded, decode_body
 from archive.divisions import from_site_id
 from archive.meta import PageMeta, parse_date, read_meta
 from archive.noise import clean_lines
@@ -92,9 +92,10 @@ def _first(*candidates: tuple[str | None, str]) -> tuple[str | None, str | None]
     return None, None
 
 
-def extract_page(body: bytes, content_type: str | None, url: str) -> Extraction:
+def extract_page(body: bytes, content_type: str | None, url: str,
+                 decoded: Decoded | None = None) -> Extraction:
     """Decode, read metadata and body, classify. Never raises on bad input."""
-    decoded = decode_body(body, content_type)
+    decoded = decoded or decode_body(body, content_type)
     root = _parse(decoded.text)
     if root is None:
         return Extraction("empty", "empty or unparseable page", encoding=decoded.encoding)

@@ -24,10 +24,10 @@ def index_form(text: str) -> tuple[str, str]:
     """(uni, bi) token strings for the FTS table: characters, and overlapping character pairs."""
     uni: list[str] = []
     bi: list[str] = []
-    for run in _RUN.findall(text or ""):
-        run = run.lower()
-        uni.extend(run)
-        bi.extend(run[i : i + 2] for i in range(len(run) - 1))
+    for run in _RUN.findall((text or "").lower()):
+        uni.append(" ".join(run))
+        if len(run) > 1:
+            bi.append(" ".join(map(str.__add__, run, run[1:])))
     # Every row carries ALL_ROWS, so a query with no letters can still be answered (by `matches`).
     return " ".join([ALL_ROWS, *uni]), " ".join(bi)
 
