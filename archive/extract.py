@@ -102,7 +102,6 @@ def extract_page(body: bytes, content_type: str | None, url: str,
     meta = read_meta(root)
     raw_title, title_src = pick_title(meta)
     title = to_simplified(raw_title) if raw_title else None
-    traditional = has_traditional(decoded.text)
 
     container, how = find_container(root)
     raw_lines = paragraphs(container) if container is not None else []
@@ -113,7 +112,9 @@ def extract_page(body: bytes, content_type: str | None, url: str,
             decoded.text, url=url, include_comments=False, include_tables=True,
             favor_recall=True, output_format="txt",
         ) or "").splitlines()
-    lines = clean_lines(to_simplified("\n".join(raw_lines)), title)
+    raw_text = "\n".join(raw_lines)
+    traditional = has_traditional(raw_text) or (raw_title is not None and raw_title != title)
+    lines = clean_lines(to_simplified(raw_text) if traditional else raw_text, title)
     text = "\n".join(lines)
 
     ex = Extraction("not_report", "", title=title, text=text, encoding=decoded.encoding,

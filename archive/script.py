@@ -34,8 +34,26 @@ def traditional_only_chars() -> frozenset[str]:
     return frozenset(trad - simp)
 
 
+@cache
+def _traditional_in_gb2312() -> tuple[str, ...]:
+    out = []
+    for c in traditional_only_chars():
+        try:
+            c.encode("gb2312")
+        except UnicodeEncodeError:
+            continue
+        out.append(c)
+    return tuple(out)  # a handful (後, 摺, …)
+
+
 def has_traditional(text: str) -> bool:
-    return not traditional_only_chars().isdisjoint(text)
+    """Cheap check first: GB2312 has (almost) only simplified characters, and the codec runs in C,
+    ten times faster than a set test over every character."""
+    try:
+        text.encode("gb2312")
+    except UnicodeEncodeError:
+        return not traditional_only_chars().isdisjoint(text)
+    return any(c in text for c in _traditional_in_gb2312())
 
 
 def to_simplified(text: str) -> str:

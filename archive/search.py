@@ -22,14 +22,12 @@ SNIPPET_OPEN, SNIPPET_CLOSE = "\u27e6", "\u27e7"
 
 def index_form(text: str) -> tuple[str, str]:
     """(uni, bi) token strings for the FTS table: characters, and overlapping character pairs."""
-    uni: list[str] = []
-    bi: list[str] = []
-    for run in _RUN.findall((text or "").lower()):
-        uni.append(" ".join(run))
-        if len(run) > 1:
-            bi.append(" ".join(map(str.__add__, run, run[1:])))
-    # Every row carries ALL_ROWS, so a query with no letters can still be answered (by `matches`).
-    return " ".join([ALL_ROWS, *uni]), " ".join(bi)
+    bi = [" ".join(map(str.__add__, run, run[1:]))
+          for run in _RUN.findall((text or "").lower()) if len(run) > 1]
+    # `uni` holds only ALL_ROWS: single-character and letterless queries match every row and
+    # `matches`/instr decides. Indexing every character too would double the index for a rare
+    # query kind.
+    return ALL_ROWS, " ".join(bi)
 
 
 def terms(query: str) -> list[str]:
@@ -44,7 +42,7 @@ def fts_query(query: str) -> str:
         for run in _RUN.findall(term):
             run = run.lower()
             if len(run) == 1:
-                parts.append(f'uni : "{run}"')
+                continue  # answered by the exact check alone
             else:
                 pairs = " ".join(run[i : i + 2] for i in range(len(run) - 1))
                 parts.append(f'bi : "{pairs}"')

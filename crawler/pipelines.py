@@ -11,6 +11,8 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections import Counter, defaultdict
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +30,21 @@ from crawler.items import FailureItem, PageItem
 
 logger = logging.getLogger(__name__)
 EXIT_UNHEALTHY = 3  # exit status of a crawl in which some source was entirely blocked or broken
+
+
+def _exit_with_parent(crawl_pid: int) -> None:
+    """Worker initializer: end this worker when the crawl process is gone (even after SIGKILL,
+    which gives the pool no chance to shut its workers down)."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(2)
+            try:
+                os.kill(crawl_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 @dataclass(slots=True)
@@ -83,7 +100,8 @@ class ArchivePipeline:
         if self.workers > 0:
             # forkserver: workers do not inherit the reactor's threads and sockets.
             self.pool = ProcessPoolExecutor(self.workers,
-                                            mp_context=multiprocessing.get_context("forkserver"))
+                                            mp_context=multiprocessing.get_context("forkserver"),
+                                            initializer=_exit_with_parent, initargs=(os.getpid(),))
         self.flusher = LoopingCall(self.flush)
         self.flusher.start(self.flush_seconds, now=False)
         logger.info("archive %s: run %s over %d sources, %d extraction worker(s)", self.db_path,
