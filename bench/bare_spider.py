@@ -8,8 +8,8 @@ directory (so the project's pipeline and middlewares are not loaded).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, ClassVar
 
 import scrapy
 import yaml
@@ -21,7 +21,7 @@ from crawler.listing import discover
 
 class BareSpider(scrapy.Spider):
     name = "bare"
-    custom_settings = {
+    custom_settings: ClassVar[dict[str, Any]] = {
         "CONCURRENT_REQUESTS": project.CONCURRENT_REQUESTS,
         "CONCURRENT_REQUESTS_PER_DOMAIN": project.CONCURRENT_REQUESTS_PER_DOMAIN,
         "COOKIES_ENABLED": project.COOKIES_ENABLED,
@@ -36,7 +36,11 @@ class BareSpider(scrapy.Spider):
     def __init__(self, sources: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         with open(sources, encoding="utf-8") as f:
-            self.start_urls = [u for s in yaml.safe_load(f)["sources"] for u in s["start_urls"]]
+            self.urls = [u for s in yaml.safe_load(f)["sources"] for u in s["start_urls"]]
+
+    async def start(self) -> AsyncIterator[Request]:
+        for url in self.urls:  # filterable, like the project's start requests
+            yield Request(url, callback=self.parse)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Request]:
         found = discover(response.text, response.url)

@@ -1,11 +1,11 @@
 """A synthetic portal for the performance benchmark: N sources × M report pages, deterministic.
 
-Each source is a site folder served on its own loopback address (127.0.0.(10+i), see bench/nginx.py)
-with one listing column in a CMS style the crawler supports — TRS classic (0-based
-`createPageHTML`), TRS 6-argument (1-based), Hanweb (every record in the page's `<datastore>`), plain
-list (`list.aspx?page=N` pager with 下一页/尾页) — and M report pages of 30–80 KiB with gov-portal
-chrome. Body text is recombined from the seed reports in /work/shared/seeds; ~5 % of pages are in
-traditional script. Everything is UTF-8.
+Each source is a site folder served on its own loopback address (127.0.0.(10+i), see
+bench/nginx.py) with one listing column in a CMS style the crawler supports — TRS classic
+(0-based `createPageHTML`), TRS 6-argument (1-based), Hanweb (every record in the page's
+`<datastore>`), plain list (`list.aspx?page=N` pager with 下一页/尾页) — and M report pages
+of 30–80 KiB with gov-portal chrome. Body text is recombined from the seed reports in
+/work/shared/seeds; ~5 % of pages are in traditional script. Everything is UTF-8.
 """
 
 from __future__ import annotations
@@ -25,13 +25,20 @@ SEEDS = Path("/work/shared/seeds")
 PER_PAGE = 20
 STYLES = ("trs", "trs6", "hanweb", "plain")
 TRAD_SHARE = 0.05
-_REGIONS = ("城东", "河西", "青山", "临江", "南湖", "北川", "西岭", "东港", "长宁", "平安", "新华", "永和",
-            "兴隆", "清河", "石桥", "龙泉", "凤凰", "金山", "白云", "松江", "翠屏", "安定", "宝丰", "双流")
+_REGIONS = ("城东", "河西", "青山", "临江", "南湖", "北川", "西岭", "东港", "长宁", "平安",
+            "新华", "永和", "兴隆", "清河", "石桥", "龙泉", "凤凰", "金山", "白云", "松江",
+            "翠屏", "安定", "宝丰", "双流")
 _KINDS = ("区", "县", "市", "新区", "高新区")
-_DEPTS = ("人民政府", "司法局", "市场监督管理局", "生态环境局", "交通运输局", "教育局", "财政局",
-          "卫生健康委员会", "城市管理局", "应急管理局", "人力资源和社会保障局", "税务局", "公安分局")
-_TITLES = ("{r}{d}关于{y}年法治政府建设情况的报告", "{r}{d}关于{y}年度法治政府建设工作情况的报告",
+_DEPTS = ("人民政府", "司法局", "市场监督管理局", "生态环境局", "交通运输局", "教育局",
+          "财政局", "卫生健康委员会", "城市管理局", "应急管理局", "人力资源和社会保障局",
+          "税务局", "公安分局")
+_TITLES = ("{r}{d}关于{y}年法治政府建设情况的报告",
+           "{r}{d}关于{y}年度法治政府建设工作情况的报告",
            "{r}{d}{y}年法治政府建设年度报告", "{r}{d}{y}年度法治政府建设工作报告")
+_HEADINGS = ("主要举措和成效", "存在的不足", "下一步工作安排", "依法全面履行政府职能",
+             "党政主要负责人履行推进法治建设第一责任人职责情况", "严格规范公正文明执法")
+_OPENING = ("{y}年，{r}坚持以习近平新时代中国特色社会主义思想为指导，深入学习贯彻习近平法治思想，"
+            "全面推进依法行政，法治政府建设取得新成效。现将有关情况报告如下：")
 _CHROME_WORDS = re.compile(r"当前的位置|索引号|主题分类|发布机构|成文日期|\||扫一扫|打印|分享")
 
 
@@ -109,7 +116,9 @@ def _vary(sentence: Sentence, rng: random.Random) -> str:
         return pieces[0]
     out = [pieces[0]]
     for piece, width in zip(pieces[1:], widths, strict=True):
-        out.append(str(1 + int(rng.random() * 10 ** min(width, 4))))
+        # Four digits are usually a year: keep them plausible.
+        out.append(str(2015 + int(rng.random() * 10)) if width == 4
+                   else str(1 + int(rng.random() * 10 ** min(width, 3))))
         out.append(piece)
     return "".join(out)
 
@@ -118,14 +127,13 @@ _CN_NUM = "一二三四五六七八九十"
 
 
 def body_paragraphs(rng: random.Random, region: str, year: int, chars: int) -> list[str]:
-    """About `chars` characters of report prose: opening, numbered headings, recombined sentences."""
+    """About `chars` characters of report prose: opening, numbered headings, new sentences."""
     pool = _sentences()
-    paras = [f"{year}年，{region}坚持以习近平新时代中国特色社会主义思想为指导，深入学习贯彻习近平法治思想，"
-             "全面推进依法行政，法治政府建设取得新成效。现将有关情况报告如下："]
+    paras = [_OPENING.format(y=year, r=region)]
     size, section = len(paras[0]), 0
     while size < chars:
         if section < len(_CN_NUM) and (section == 0 or rng.random() < 0.12):
-            head = f"{_CN_NUM[section]}、{rng.choice(('主要举措和成效', '存在的不足', '下一步工作安排', '党政主要负责人履行推进法治建设第一责任人职责情况', '依法全面履行政府职能', '严格规范公正文明执法'))}"
+            head = f"{_CN_NUM[section]}、{rng.choice(_HEADINGS)}"
             paras.append(head)
             section += 1
         para = "".join(_vary(rng.choice(pool), rng) for _ in range(rng.randint(2, 6)))
@@ -136,12 +144,68 @@ def body_paragraphs(rng: random.Random, region: str, year: int, chars: int) -> l
     return paras
 
 
+_MENU = ("政务公开", "政务服务", "互动交流", "专题专栏", "数据开放", "走进本区", "新闻中心",
+         "政策文件")
+_MENU_ITEMS = ("政府文件", "部门文件", "政策解读", "人事信息", "财政预决算", "规划计划", "统计信息",
+               "应急管理", "重点领域", "建议提案", "政府会议", "领导信箱", "在线访谈", "征集调查",
+               "办事指南", "便民服务", "热点专题", "图片新闻", "视频新闻", "公示公告")
+_FRIENDS = ("国务院", "国家发展改革委", "教育部", "司法部", "财政部", "生态环境部", "交通运输部",
+            "水利部", "农业农村部", "商务部", "文化和旅游部", "国家卫生健康委", "应急管理部",
+            "审计署", "市场监管总局", "国家统计局", "国家医保局", "国家税务总局", "国家林草局")
+_SCRIPT = """<script type="text/javascript">
+var _hmt = _hmt || [];
+(function() {
+  var hm = document.createElement("script"); hm.src = "/analytics/hm.js?%(sid)s";
+  var s = document.getElementsByTagName("script")[0]; s.parentNode.insertBefore(hm, s);
+})();
+function doZoom(size){ var el = document.getElementById("zoom") || document.body;
+  el.style.fontSize = size + "px"; var ps = el.getElementsByTagName("p");
+  for (var i = 0; i < ps.length; i++) { ps[i].style.fontSize = size + "px"; } }
+function showDate(){ var d = new Date(), w = ["日","一","二","三","四","五","六"];
+  var el = document.getElementById("headerDate"); if (!el) return;
+  el.innerHTML = d.getFullYear() + "年" + (d.getMonth() + 1) + "月" + d.getDate()
+    + "日 星期" + w[d.getDay()]; }
+$(function(){ showDate();
+  $(".menu li").hover(function(){ $(this).addClass("on").find(".sub").show(); },
+  function(){ $(this).removeClass("on").find(".sub").hide(); });
+  $("#friend select").change(function(){ if (this.value) window.open(this.value); });
+  $(".tab-hd li").mouseover(function(){ var i = $(this).index();
+    $(this).addClass("cur").siblings().removeClass("cur");
+    $(this).parents(".tab").find(".tab-bd > div").eq(i).show().siblings().hide(); }); });
+</script>
+"""
+
+
+@cache
+def _site_chrome(index: int, name: str, region: str) -> tuple[str, str]:
+    """(top, bottom) chrome shared by a site's pages: mega menu, inline script, link boxes."""
+    rng = random.Random(index)
+    menu = []
+    for m, label in enumerate(_MENU):
+        subs = rng.sample(_MENU_ITEMS, 14)
+        links = "".join(f'<li><a href="/{name}/{label[:2]}/{k}/" target="_blank">{t}</a></li>'
+                        for k, t in enumerate(subs))
+        menu.append(f'<li class="m{m}"><a href="/{name}/#m{m}">{label}</a>'
+                    f'<div class="sub"><ul>{links}</ul></div></li>\n')
+    top = ('<div class="menu"><ul>\n<li><a href="/' + name + '/">首页</a></li>\n' + "".join(menu)
+           + "</ul></div>\n" + _SCRIPT % {"sid": f"{index:08x}" * 4})
+    regions = [r + k for r in _REGIONS for k in ("区", "县")][:36]
+    friends = "".join(f'<option value="https://www.example.invalid/{n}">{t}</option>'
+                      for n, t in enumerate(_FRIENDS + tuple(f"{r}人民政府" for r in regions)))
+    tabs = "".join(
+        f'<div class="box"><h3>{label}</h3><ul>'
+        + "".join(f'<li><a href="/{name}/{b}/{k}.html">{t}</a><span>2024-0{1 + k % 9}-1{k % 9}'
+                  "</span></li>" for k, t in enumerate(rng.sample(_MENU_ITEMS, 8)))
+        + "</ul></div>\n" for b, label in enumerate(("通知公告", "政策解读", "办事服务")))
+    bottom = (f'<div class="tabs">{tabs}</div>\n<div id="friend" class="friend-links">'
+              f"<span>友情链接：</span><select><option>—— 国务院部门网站 ——</option>"
+              f"{friends}</select>"
+              f"<select><option>—— 区县政府网站 ——</option>{friends}</select></div>\n")
+    return top, bottom
+
+
 def _nav(site: Site) -> str:
-    items = ("首页", "政务公开", "政务服务", "互动交流", "走进" + site.region, "专题专栏", "数据发布",
-             "政策文件", "新闻中心", "办事指南", "公众参与", "政府领导", "机构设置", "规划计划")
-    links = "".join(f'<li><a href="/{site.name}/{"" if i == 0 else f"#n{i}"}">{t}</a></li>\n'
-                    for i, t in enumerate(items))
-    return f'<div class="nav"><ul>\n{links}</ul></div>\n'
+    return _site_chrome(site.index, site.name, site.region)[0]
 
 
 def _head(site: Site, title: str, extra_meta: str = "") -> str:
@@ -154,9 +218,11 @@ def _head(site: Site, title: str, extra_meta: str = "") -> str:
         '<link rel="stylesheet" href="/css/common.css">\n<style type="text/css">\n'
         "body{margin:0;font:14px/1.8 \"Microsoft YaHei\",SimSun,sans-serif;color:#333}\n"
         ".w1200{width:1200px;margin:0 auto}.topbar{background:#f5f5f5;height:32px}\n"
-        ".nav ul li{float:left;list-style:none;margin:0 20px}.footer{background:#0b4a8b;color:#fff}\n"
+        ".nav ul li{float:left;list-style:none;margin:0 20px}\n"
+        ".footer{background:#0b4a8b;color:#fff}\n"
         "</style>\n</head>\n<body>\n"
-        f'<div class="topbar"><div class="w1200"><span class="welcome">欢迎访问{site.region}人民政府'
+        '<div class="topbar"><div class="w1200">'
+        f'<span class="welcome">欢迎访问{site.region}人民政府'
         '</span><span class="tools"><a href="javascript:void(0)">无障碍</a> '
         '<a href="javascript:void(0)">长者模式</a> <a href="javascript:void(0)">繁体</a></span>'
         f'</div></div>\n<div class="header"><div class="logo"><h2>{site.region}人民政府</h2></div>'
@@ -168,16 +234,20 @@ def _head(site: Site, title: str, extra_meta: str = "") -> str:
 
 def _crumb(site: Site) -> str:
     col = f"/{site.name}/"
-    return (f'<div class="crumb">您当前的位置：<a href="{col}">首页</a> &gt; <a href="{col}">政务公开'
+    return (f'<div class="crumb">您当前的位置：<a href="{col}">首页</a> &gt; '
+            f'<a href="{col}">政务公开'
             f'</a> &gt; <a href="{site.column}">法治政府建设年度报告</a></div>\n')
 
 
 def _footer(site: Site) -> str:
     return (
-        '<div class="footer"><div class="w1200">\n'
-        f'<p><a href="/{site.name}/#sitemap">网站地图</a> | <a href="/{site.name}/#contact">联系我们</a>'
+        _site_chrome(site.index, site.name, site.region)[1]
+        + '<div class="footer"><div class="w1200">\n'
+        f'<p><a href="/{site.name}/#sitemap">网站地图</a> | '
+        f'<a href="/{site.name}/#contact">联系我们</a>'
         ' | <a href="https://www.gov.cn/" target="_blank">中国政府网</a></p>\n'
-        f"<p>主办：{site.region}人民政府办公室　承办：{site.region}大数据发展局　版权所有：{site.region}人民政府</p>\n"
+        f"<p>主办：{site.region}人民政府办公室　承办：{site.region}大数据发展局　"
+        f"版权所有：{site.region}人民政府</p>\n"
         f"<p>地址：{site.region}人民路{site.index + 1}号　电话：023-6878{site.index:04d}</p>\n"
         f'<p><a href="https://beian.miit.gov.cn/">渝ICP备0500{site.index:04d}号-1</a>　'
         f"渝公网安备 5001070250{site.index:04d}号　网站标识码{9900000000 + site.index:010d}</p>\n"
@@ -194,7 +264,8 @@ def report_html(site: Site, rng: random.Random, title: str, year: int, date: str
             f'<meta name="ContentSource" content="{site.region}司法局">\n')
     index_no = f"11500107{site.index:04d}XM/{year + 1}-{rng.randint(10000, 99999)}"
     info = (
-        '<table class="xxgk-table"><tr><th>索引号：</th><td>' + index_no + "</td><th>主题分类：</th>"
+        '<table class="xxgk-table"><tr><th>索引号：</th><td>' + index_no
+        + "</td><th>主题分类：</th>"
         "<td>其他</td></tr>\n<tr><th>发布机构：</th><td>" + site.region + "人民政府办公室</td>"
         "<th>成文日期：</th><td>" + date + "</td></tr>\n<tr><th>标题：</th><td colspan=\"3\">"
         + html.escape(title) + "</td></tr>\n<tr><th>发文字号：</th><td></td><th>发布日期：</th><td>"
@@ -208,14 +279,16 @@ def report_html(site: Site, rng: random.Random, title: str, year: int, date: str
            '<div class="article-tools">【字体：<a href="javascript:doZoom(18)">大</a> '
            '<a href="javascript:doZoom(16)">中</a> <a href="javascript:doZoom(14)">小</a>】'
            '<a href="javascript:window.print()">【打印】</a><a href="javascript:window.close()">'
-           '【关闭】</a><div class="share" id="share-1">分享到：<a href="#">微信</a> <a href="#">微博</a>'
+           '【关闭】</a><div class="share" id="share-1">分享到：<a href="#">微信</a> '
+           '<a href="#">微博</a>'
            '</div></div>\n')
     open_body = ('<div id="zoom">\n' if site.style == "hanweb"
                  else '<div class="view TRS_UEDITOR"><div class="TRS_Editor">\n')
     close_body = "</div>\n" if site.style == "hanweb" else "</div></div>\n"
     bottom = (close_body + '<div class="prevnext"><p>上一篇：<a href="' + related[0][0] + '">'
-              + html.escape(related[0][1]) + '</a></p></div>\n<div class="related"><h3>相关链接</h3>'
-              "<ul>\n" + rel + '</ul></div>\n</div>\n<div class="side"><h3>热点新闻</h3><ul>\n' + rel
+              + html.escape(related[0][1]) + '</a></p></div>\n'
+              '<div class="related"><h3>相关链接</h3><ul>\n' + rel + "</ul></div>\n</div>\n"
+              '<div class="side"><h3>热点新闻</h3><ul>\n' + rel
               + "</ul></div>\n</div>\n" + _footer(site))
     chrome = len((top + open_body + bottom).encode("utf-8"))
     chars = max(2000, (target_bytes - chrome) // 3 - 200)
@@ -242,7 +315,8 @@ def _listing_items(site: Site, entries: list[tuple[str, str, str]]) -> str:
 def _pager(site: Site, page: int, count: int) -> str:
     """Page `page` (0-based) of `count`, in the site's CMS style."""
     if site.style == "trs":
-        return f'<div class="page"><script>createPageHTML({count}, {page}, "index", "html");</script></div>\n'
+        return (f'<div class="page"><script>createPageHTML({count}, {page}, "index", "html");'
+                "</script></div>\n")
     if site.style == "trs6":
         return ('<div class="page" id="page_div"><script>createPageHTML(\'page_div\', '
                 f"{count}, {page + 1}, 'index', 'html', {len(site.reports)});</script></div>\n")
@@ -341,8 +415,9 @@ def generate(root: Path, n_sources: int, per_source: int, seed: int = 2024) -> P
             entries[j : j + PER_PAGE] for j in range(0, len(entries), PER_PAGE)]
         for n, (url_path, file_path) in enumerate(_listing_files(site, len(pages))):
             text = (_head(site, "法治政府建设年度报告") + '<div class="w1200">\n' + _crumb(site)
-                    + '<div class="main">\n<div class="list-title"><h2>法治政府建设年度报告</h2></div>\n'
-                    + _listing_items(site, pages[n]) + _pager(site, n, len(pages)) + "</div>\n</div>\n"
+                    + '<div class="main">\n<div class="list-title">'
+                    "<h2>法治政府建设年度报告</h2></div>\n" + _listing_items(site, pages[n])
+                    + _pager(site, n, len(pages)) + "</div>\n</div>\n"
                     + _footer(site))
             out = root / file_path.lstrip("/")
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -353,7 +428,7 @@ def generate(root: Path, n_sources: int, per_source: int, seed: int = 2024) -> P
 
 def write_sources(portal: Portal, port: int, path: Path) -> None:
     """The crawl registry for the portal (README "Adding a source")."""
-    lines = ["# Synthetic benchmark portal (bench/synth.py); every source on its own loopback host.",
+    lines = ["# Synthetic benchmark portal (bench/synth.py), each source on its own loopback host.",
              "sources:"]
     for s in portal.sites:
         cms = "hanweb" if s.style == "hanweb" else ("plain" if s.style == "plain" else "trs")

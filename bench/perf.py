@@ -1,0 +1,230 @@
+"""`python -m bench.perf`: crawl and archive performance on a synthetic portal served by nginx.
+
+On the same URLs, in one go: (1) a bare Scrapy crawl that fetches and drops the pages (the
+ceiling), (2) plain `trafilatura.extract` over the saved report files in one process, (3) the
+project's full crawl into a fresh archive, (4) the same crawl again with nothing changed,
+(5) `python -m archive reextract` single-process vs workers, (6) Datasette search latency on an
+archive grown to ≥ 10,000 reports. Each step is a child process, so its peak RSS is its own.
+`--rss-check` instead runs the full crawl at N×M and N×10M pages (default 20×100, 20×1000) and
+compares peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import signal
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import nginx, perf_report, search_bench, synth
+from bench.procs import REPO, Run, run, tool
+
+STATS_EXT = '{"bench.stats_ext.StatsToFile": 0}'
+RSS_CHECK_FACTOR = 10  # --rss-check: the full crawl at M and 10×M pages per source
+
+
+def _rate(pages: int, seconds: float) -> float:
+    return pages / seconds if seconds > 0 else 0.0
+
+
+def _stats(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _step(r: Run, pages: int, **extra: Any) -> dict[str, Any]:
+    return {"seconds": round(r.seconds, 2), "pages": pages,
+            "pages_per_s": round(_rate(pages, r.seconds), 1),
+            "peak_rss_mb": round(r.peak_tree_mb, 1), "largest_process_mb": round(r.peak_rss_mb, 1),
+            "returncode": r.returncode, **extra}
+
+
+def _check(r: Run, what: str) -> None:
+    if r.returncode != 0:
+        print(f"warning: {what} exited with {r.returncode}; last stderr:\n{r.stderr[-1500:]}",
+              file=sys.stderr)
+
+
+def bare_crawl(sources: Path, work: Path, logs: Path, pages: int) -> dict[str, Any]:
+    stats = work / "bare-stats.json"
+    # Run outside the project directory, so scrapy.cfg (the project's pipeline) is not loaded.
+    r = run([tool("scrapy"), "runspider", str(REPO / "bench" / "bare_spider.py"),
+             "-a", f"sources={sources}", "-s", "LOG_LEVEL=WARNING", "-s", f"EXTENSIONS={STATS_EXT}",
+             "-s", f"BENCH_STATS_FILE={stats}"], cwd=work, log_dir=logs, name="bare")
+    _check(r, "bare crawl")
+    s = _stats(stats)
+    return _step(r, pages, bytes=s.get("downloader/response_bytes", 0),
+                 responses=s.get("response_received_count", 0))
+
+
+def project_crawl(sources: Path, db: Path, logs: Path, pages: int, name: str) -> dict[str, Any]:
+    stats = logs / f"{name}-stats.json"
+    r = run([tool("scrapy"), "crawl", "reports", "-a", f"sources={sources}",
+             "-s", f"ARCHIVE_DB={db}", "-s", "AUTOTHROTTLE_ENABLED=False",
+             "-s", "ROBOTSTXT_OBEY=False", "-s", "LOG_LEVEL=WARNING",
+             "-s", f"EXTENSIONS={STATS_EXT}", "-s", f"BENCH_STATS_FILE={stats}"],
+            log_dir=logs, name=name)
+    _check(r, f"project crawl ({name})")
+    s = _stats(stats)
+    return _step(r, pages, bytes=s.get("downloader/response_bytes", 0),
+                 responses=s.get("response_received_count", 0),
+                 status_304=s.get("downloader/response_status_count/304", 0))
+
+
+def trafilatura_loop(portal: synth.Portal, work: Path, logs: Path) -> dict[str, Any]:
+    listing = work / "report-files.txt"
+    listing.write_text("\n".join(map(str, portal.report_files())) + "\n", encoding="utf-8")
+    r = run([tool("python"), "-m", "bench.traf_loop", str(listing)], log_dir=logs,
+            name="trafilatura")
+    _check(r, "trafilatura loop")
+    out = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
+    seconds = float(out.get("seconds", r.seconds))
+    step = _step(r, portal.n_reports, extracted=out.get("extracted", 0))
+    step.update(seconds=round(seconds, 2), pages_per_s=round(_rate(portal.n_reports, seconds), 1))
+    return step
+
+
+def reextract(db: Path, logs: Path, workers: int | None) -> dict[str, Any]:
+    cmd = [tool("python"), "-m", "archive", "reextract", "--db", str(db), "--quiet"]
+    if workers is not None:
+        cmd += ["--workers", str(workers)]
+    r = run(cmd, log_dir=logs, name=f"reextract-{'default' if workers is None else workers}")
+    _check(r, "reextract")
+    m = re.search(r"^reextract: (.*)$", r.stdout, re.MULTILINE)
+    counts = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(1))} if m else {}
+    return _step(r, sum(counts.values()), counts=counts)
+
+
+def archive_size(db: Path) -> dict[str, Any]:
+    """File size after a WAL checkpoint, and the largest tables/indexes (when dbstat exists)."""
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        reports = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
+        try:
+            rows = conn.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name "
+                                "ORDER BY 2 DESC LIMIT 6").fetchall()
+        except sqlite3.OperationalError:
+            rows = []
+    finally:
+        conn.close()
+    size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
+    return {"bytes": size, "reports": reports,
+            "bytes_per_report": round(size / reports) if reports else None,
+            "largest": {name: int(n) for name, n in rows}}
+
+
+def search_step(crawled: Path, work: Path, logs: Path, n_reports: int,
+                requests: int) -> dict[str, Any]:
+    big = work / "search" / "archive.db"   # the name gives Datasette's /archive/ path
+    big.parent.mkdir(parents=True, exist_ok=True)
+    r = run([tool("python"), "-m", "bench.search_bench", "build", str(crawled), str(big),
+             str(n_reports)], log_dir=logs, name="search-build")
+    _check(r, "search archive build")
+    built = json.loads(r.stdout.strip().splitlines()[-1])["reports"] if r.returncode == 0 else 0
+    kinds = search_bench.latency(big, REPO, tool("datasette"), nginx.free_port(), requests,
+                                 logs / "datasette.log") if built else {}
+    return {"reports": built, "build_seconds": round(r.seconds, 1),
+            "build_peak_rss_mb": round(r.peak_tree_mb, 1),
+            "archive_bytes": sum(p.stat().st_size for p in big.parent.glob("archive.db*")),
+            "returncode": r.returncode,
+            "kinds": {k: {"p50_ms": round(v.p50_ms, 1), "p95_ms": round(v.p95_ms, 1),
+                          "requests": v.requests, "mean_hits": round(v.mean_hits, 1)}
+                      for k, v in kinds.items()}}
+
+
+def default_run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    logs = work / "logs"
+    logs.mkdir()
+    t0 = time.perf_counter()
+    portal = synth.generate(work / "portal", args.sources, args.pages_per_source)
+    res: dict[str, Any] = {"portal": perf_report.portal_info(portal, time.perf_counter() - t0)}
+    pages = portal.n_reports + portal.n_listings
+    with nginx.serve(portal, work) as port:
+        sources = work / "sources.yaml"
+        synth.write_sources(portal, port, sources)
+        db = work / "crawl" / "archive.db"
+        db.parent.mkdir()
+        print(f"portal: {portal.n_reports} reports + {portal.n_listings} listing pages on "
+              f"{len(portal.sites)} hosts, port {port}; work dir {work}", file=sys.stderr)
+        steps = (("bare", lambda: bare_crawl(sources, work, logs, pages)),
+                 ("trafilatura", lambda: trafilatura_loop(portal, work, logs)),
+                 ("crawl", lambda: project_crawl(sources, db, logs, pages, "crawl")),
+                 ("recrawl", lambda: project_crawl(sources, db, logs, pages, "recrawl")))
+        for name, step in steps:
+            print(f"… {name}", file=sys.stderr)
+            res[name] = step()
+            if name == "bare" and res[name]["responses"] < pages:
+                raise SystemExit(f"the bare crawl got {res[name]['responses']} of {pages} pages: "
+                                 f"is the portal served? see {work / 'nginx-error.log'}")
+            if name == "crawl":
+                res["archive"] = archive_size(db)
+    for name, workers in (("reextract_single", 0), ("reextract_workers", None)):
+        print(f"… {name}", file=sys.stderr)
+        res[name] = reextract(db, logs, workers)
+    print("… search", file=sys.stderr)
+    res["search"] = search_step(db, work, logs, args.search_reports, args.search_requests)
+    return res
+
+
+def rss_check(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    res: dict[str, Any] = {"rss_check": []}
+    for per_source in (args.pages_per_source, args.pages_per_source * RSS_CHECK_FACTOR):
+        sub = work / f"p{per_source}"
+        (sub / "logs").mkdir(parents=True)
+        portal = synth.generate(sub / "portal", args.sources, per_source)
+        pages = portal.n_reports + portal.n_listings
+        with nginx.serve(portal, sub) as port:
+            sources = sub / "sources.yaml"
+            synth.write_sources(portal, port, sources)
+            print(f"… crawl {args.sources}×{per_source} ({pages} pages)", file=sys.stderr)
+            step = project_crawl(sources, sub / "archive.db", sub / "logs", pages, "crawl")
+        step.update(sources=args.sources, per_source=per_source, reports=portal.n_reports,
+                    archive=archive_size(sub / "archive.db"))
+        res["rss_check"].append(step)
+        if not args.keep:
+            shutil.rmtree(sub, ignore_errors=True)
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.perf",
+                                     description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--sources", type=int, default=20)
+    parser.add_argument("--pages-per-source", type=int, default=100)
+    parser.add_argument("--search-reports", type=int, default=10_000)
+    parser.add_argument("--search-requests", type=int, default=60, help="per term kind")
+    parser.add_argument("--rss-check", action="store_true",
+                        help="only the full crawl, at M and 10×M pages per source "
+                             "(20×100 and 20×1000 by default): peak RSS of each")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--keep", action="store_true", help="keep the work dir")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so nginx and Datasette are stopped and the work dir removed.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    work = Path(tempfile.mkdtemp(prefix="fzzf-perf-"))
+    work.chmod(0o755)  # nginx's worker process may run as another user (www-data)
+    start = time.perf_counter()
+    try:
+        res = rss_check(args, work) if args.rss_check else default_run(args, work)
+        res["total_seconds"] = round(time.perf_counter() - start, 1)
+        failures = perf_report.print_report(res)
+        if args.json:
+            args.json.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    finally:
+        if args.keep:
+            print(f"work dir kept: {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return 1 if (args.strict and failures) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
