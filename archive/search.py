@@ -16,6 +16,7 @@ from archive.script import to_simplified
 
 _RUN = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 ALL_ROWS = "zzallrows"
+BREAK = "zzbreak"
 # ⟦ ⟧ mark a hit in a snippet; the renderer escapes the text, then turns them into <mark>.
 SNIPPET_OPEN, SNIPPET_CLOSE = "\u27e6", "\u27e7"
 
@@ -26,8 +27,17 @@ def index_form(text: str) -> tuple[str, str]:
           for run in _RUN.findall((text or "").lower()) if len(run) > 1]
     # `uni` holds only ALL_ROWS: single-character and letterless queries match every row and
     # `matches`/instr decides. Indexing every character too would double the index for a rare
-    # query kind.
-    return ALL_ROWS, " ".join(bi)
+    # query kind. BREAK between runs keeps a phrase from matching across punctuation, so a phrase
+    # of one run's pairs matches exactly the texts containing that run.
+    return ALL_ROWS, f" {BREAK} ".join(bi)
+
+
+def needs_exact_check(term: str) -> bool:
+    """Whether the FTS phrase alone could over-match `term`: anything but one run of CJK
+    characters and digits, two or more long (Latin letters: the index ignores case)."""
+    runs = _RUN.findall(term)
+    return not (len(runs) == 1 and runs[0] == term and len(term) > 1
+                and not re.search(r"[A-Za-z]", term))
 
 
 def terms(query: str) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datasette import hookimpl
 from datasette.filters import FilterArguments
 
-from archive.search import fts_query, matches, snippet, terms
+from archive.search import fts_query, matches, needs_exact_check, snippet, terms
 
 
 @hookimpl(trylast=True)
@@ -29,7 +29,8 @@ def prepare_connection(conn):
 def filters_from_request(request, database, table, datasette):
     if table != "reports" or not request.args.get("_search"):
         return None
-    words = terms(request.args["_search"])
+    # The FTS phrase is exact for plain CJK/digit terms; others also need a substring check.
+    words = [w for w in terms(request.args["_search"]) if needs_exact_check(w)]
     if not words:
         return None
     clauses = [f"(instr(title, :_term{i}) > 0 OR instr(text, :_term{i}) > 0)"
