@@ -75,13 +75,15 @@ def parse_date(value: str | None) -> str | None:
 
 
 # Text nodes in document order, without script/style content: one C-level XPath pass.
+# Only short text nodes: labels and their values are short; report paragraphs are skipped in C.
 _TEXT_NODES = etree.XPath(
-    "//text()[not(parent::script or parent::style or parent::noscript or parent::template)]")
+    "//text()[string-length(.) < 160]"
+    "[not(parent::script or parent::style or parent::noscript or parent::template)]")
 _SEP = "\x00"  # joins chunks for one regex pass; never whitespace, never in a label
 
 
 def _text_chunks(root: lxml_html.HtmlElement) -> list[str]:
-    return [s for t in _TEXT_NODES(root) if (s := str(t).strip())]
+    return [s for t in _TEXT_NODES(root) if (s := t.strip())]
 
 
 def _labels_by_chunk(chunks: list[str]) -> dict[int, list[tuple[str, int, int]]]:

@@ -52,6 +52,8 @@ def is_chrome(line: str) -> bool:
         return True
     if _CODE_LINE.match(line.strip()) and len(_CJK.findall(line)) < 0.1 * len(line):
         return True  # leaked CSS/JS; prose that quotes code keeps its Chinese and stays
+    if len(line) > 80:  # toolbars and menus made only of chrome words are short
+        return False
     tokens = [t for t in _TOKEN_SPLIT.split(line) if t]
     return bool(tokens) and all(t in _CHROME_WORDS or t.isdigit() for t in tokens)
 

@@ -1,15 +1,19 @@
 """Traditional → simplified, only where needed.
 
-opencc-python-reimplemented converts ~0.4 M chars/s, so a cheap set test decides first: most pages
-are simplified already and cost one pass over their characters.
+The converter is OpenCC's C++ library through its official Python binding (`OpenCC` on PyPI):
+measured here at 9.0 M characters/s against 0.30 M for the pure-Python
+`opencc-python-reimplemented`, with identical output on the project's corpora (README,
+"Dependencies"). A cheap check still runs first: most pages are simplified already.
 """
 
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import opencc
+
+# CJK Unified Ideographs and Extension A: where traditional characters live.
+_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 
 
 @cache
@@ -19,19 +23,12 @@ def _converter() -> opencc.OpenCC:
 
 @cache
 def traditional_only_chars() -> frozenset[str]:
-    """Characters that occur only in traditional script (never as a simplified form)."""
-    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-    trad: set[str] = set()
-    simp: set[str] = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        key, _, values = line.partition("\t")
-        if not key or not values:
-            continue
-        forms = values.split()
-        if key not in forms:
-            trad.add(key)
-        simp.update(forms)
-    return frozenset(trad - simp)
+    """Characters that t2s changes on their own: the traditional forms."""
+    chars = "".join(chr(c) for lo, hi in _CJK_RANGES for c in range(lo, hi + 1))
+    converted = _converter().convert(chars)
+    if len(converted) != len(chars):  # never seen; fall back to one call per character
+        return frozenset(c for c in chars if _converter().convert(c) != c)
+    return frozenset(a for a, b in zip(chars, converted, strict=True) if a != b)
 
 
 @cache
@@ -43,12 +40,12 @@ def _traditional_in_gb2312() -> tuple[str, ...]:
         except UnicodeEncodeError:
             continue
         out.append(c)
-    return tuple(out)  # a handful (後, 摺, …)
+    return tuple(out)
 
 
 def has_traditional(text: str) -> bool:
-    """Cheap check first: GB2312 has (almost) only simplified characters, and the codec runs in C,
-    ten times faster than a set test over every character."""
+    """Cheap check first: GB2312 holds almost only simplified characters, and the codec runs in
+    C, ten times faster than a set test over every character."""
     try:
         text.encode("gb2312")
     except UnicodeEncodeError:

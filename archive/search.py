@@ -11,6 +11,8 @@ also contain punctuation. Traditional input is converted to simplified first, li
 from __future__ import annotations
 
 import re
+from itertools import chain
+from operator import add
 
 from archive.script import to_simplified
 
@@ -23,13 +25,13 @@ SNIPPET_OPEN, SNIPPET_CLOSE = "\u27e6", "\u27e7"
 
 def index_form(text: str) -> tuple[str, str]:
     """(uni, bi) token strings for the FTS table: characters, and overlapping character pairs."""
-    bi = [" ".join(map(str.__add__, run, run[1:]))
-          for run in _RUN.findall((text or "").lower()) if len(run) > 1]
+    runs = [run for run in _RUN.findall((text or "").lower()) if len(run) > 1]
+    pairs = chain.from_iterable(chain(map(add, run, run[1:]), (BREAK,)) for run in runs)
     # `uni` holds only ALL_ROWS: single-character and letterless queries match every row and
     # `matches`/instr decides. Indexing every character too would double the index for a rare
     # query kind. BREAK between runs keeps a phrase from matching across punctuation, so a phrase
     # of one run's pairs matches exactly the texts containing that run.
-    return ALL_ROWS, f" {BREAK} ".join(bi)
+    return ALL_ROWS, " ".join(pairs)
 
 
 def needs_exact_check(term: str) -> bool:
