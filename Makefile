@@ -7,7 +7,7 @@ DB     ?= data/archive.db
 PORT   ?= 8001
 PORTAL_PORT ?= 8700
 
-.PHONY: install test lint demo crawl serve bench-quality lock clean
+.PHONY: install test lint demo crawl serve bench bench-quality lock clean
 
 install: $(STAMP)
 
@@ -39,6 +39,11 @@ crawl: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/datasette serve $(DB) -m datasette/metadata.yml --plugins-dir datasette/plugins \
 	  --template-dir datasette/templates -p $(PORT)
+
+# Speed on a synthetic 20 × 100-page portal served by nginx (installed with apt-get if missing):
+# bare fetch vs full crawl, re-crawl, reextract, search latency at 10,000 reports.
+bench: $(STAMP)
+	$(BIN)/python -m bench.perf
 
 # Cleaner quality on the labelled corpus, ours vs plain trafilatura (prints a table).
 bench-quality: $(STAMP)

@@ -62,13 +62,16 @@ class Outcome:
 
 
 class Archive:
-    """Read and write the archive file. Use from one thread; open one per process."""
+    """Read and write the archive file. Use from one thread at a time; one per process."""
 
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        # One thread at a time, but not always the same one: the crawl opens the archive on the
+        # reactor thread and writes from its writer thread.
+        conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
+                               check_same_thread=False)
         self.db = sqlite_utils.Database(conn)
         if self.path != ":memory:":
             self.db.enable_wal()
@@ -276,6 +279,14 @@ class Archive:
             return {}
         headers = {k.lower(): v for k, v in json.loads(row[0] or "{}").items()}
         return {k: headers[k] for k in ("etag", "last-modified") if headers.get(k)}
+
+    def days_since_confirmed(self, url: str) -> float | None:
+        """Days since this URL last answered 200 or 304, or None if it never did."""
+        row = self.db.execute(
+            "SELECT julianday('now') - julianday(fetched_at) FROM captures "
+            "WHERE canonical_url = ? AND status IN (200, 304) ORDER BY id DESC LIMIT 1",
+            [canonical_url(url)]).fetchone()
+        return float(row[0]) if row and row[0] is not None else None
 
     # -- writing --------------------------------------------------------------------------
     def _store_capture(self, cap: Capture, run_id: int | None, kind: str,

@@ -63,9 +63,13 @@ def bare_crawl(sources: Path, work: Path, logs: Path, pages: int) -> dict[str, A
                  responses=s.get("response_received_count", 0))
 
 
+CRAWL_SETTINGS: list[str] = []  # extra `-s KEY=VALUE` for the project crawls (--set)
+
+
 def project_crawl(sources: Path, db: Path, logs: Path, pages: int, name: str) -> dict[str, Any]:
     stats = logs / f"{name}-stats.json"
-    r = run([tool("scrapy"), "crawl", "reports", "-a", f"sources={sources}",
+    extra = [a for kv in CRAWL_SETTINGS for a in ("-s", kv)]
+    r = run([tool("scrapy"), "crawl", "reports", "-a", f"sources={sources}", *extra,
              "-s", f"ARCHIVE_DB={db}", "-s", "AUTOTHROTTLE_ENABLED=False",
              "-s", "ROBOTSTXT_OBEY=False", "-s", "LOG_LEVEL=WARNING",
              "-s", f"EXTENSIONS={STATS_EXT}", "-s", f"BENCH_STATS_FILE={stats}"],
@@ -158,6 +162,8 @@ def default_run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                  ("crawl", lambda: project_crawl(sources, db, logs, pages, "crawl")),
                  ("recrawl", lambda: project_crawl(sources, db, logs, pages, "recrawl")))
         for name, step in steps:
+            if name in args.skip:
+                continue
             print(f"… {name}", file=sys.stderr)
             res[name] = step()
             if name == "bare" and res[name]["responses"] < pages:
@@ -166,10 +172,13 @@ def default_run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             if name == "crawl":
                 res["archive"] = archive_size(db)
     for name, workers in (("reextract_single", 0), ("reextract_workers", None)):
+        if "reextract" in args.skip:
+            break
         print(f"… {name}", file=sys.stderr)
         res[name] = reextract(db, logs, workers)
-    print("… search", file=sys.stderr)
-    res["search"] = search_step(db, work, logs, args.search_reports, args.search_requests)
+    if "search" not in args.skip:
+        print("… search", file=sys.stderr)
+        res["search"] = search_step(db, work, logs, args.search_reports, args.search_requests)
     return res
 
 
@@ -204,9 +213,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the full crawl, at M and 10×M pages per source "
                              "(20×100 and 20×1000 by default): peak RSS of each")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra Scrapy setting for the project crawls (repeatable)")
+    parser.add_argument("--skip", type=lambda s: set(s.split(",")), default=set(),
+                        help="steps to leave out: trafilatura,reextract,search (for experiments)")
     parser.add_argument("--keep", action="store_true", help="keep the work dir")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
+    CRAWL_SETTINGS.extend(args.set)
     # SIGTERM unwinds like Ctrl-C, so nginx and Datasette are stopped and the work dir removed.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     work = Path(tempfile.mkdtemp(prefix="fzzf-perf-"))
@@ -215,7 +229,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         res = rss_check(args, work) if args.rss_check else default_run(args, work)
         res["total_seconds"] = round(time.perf_counter() - start, 1)
-        failures = perf_report.print_report(res)
+        if args.skip and not args.rss_check:  # an experiment: the steps that ran, no verdict
+            for name in ("bare", "crawl", "recrawl"):
+                if name in res:
+                    r = res[name]
+                    print(f"{name:8s} {r['pages']:6d} pages {r['seconds']:7.1f} s "
+                          f"{r['pages_per_s']:7.1f} pages/s  RSS {r['peak_rss_mb']:.0f} MB")
+            failures = []
+        else:
+            failures = perf_report.print_report(res)
         if args.json:
             args.json.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
     finally:

@@ -48,21 +48,29 @@ class SourceHostsMiddleware:
                                 f"(allowed: {', '.join(sorted(source.hosts))})")
 
 
-class ConditionalRequestMiddleware:
-    """Send If-None-Match / If-Modified-Since for report pages already in the archive.
+class FreshEnough(IgnoreRequest):
+    """A page confirmed within ARCHIVE_REVALIDATE_DAYS: not requested again this crawl."""
 
-    Listing pages are fetched in full every crawl (they are where new reports appear); report
-    pages are only revalidated, so an unchanged page costs a 304 with no body.
+
+class ConditionalRequestMiddleware:
+    """Revalidate pages already in the archive, and leave recently confirmed ones alone.
+
+    Listing pages are fetched in full every crawl (they are where new reports appear). A report
+    page confirmed (200 or 304) less than ARCHIVE_REVALIDATE_DAYS ago is not requested at all;
+    an older one is revalidated with If-None-Match / If-Modified-Since, so if unchanged it costs
+    a 304 with no body.
     """
 
-    def __init__(self, archive: Archive) -> None:
+    def __init__(self, archive: Archive, fresh_days: float) -> None:
         self.archive = archive
+        self.fresh_days = fresh_days
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         if not crawler.settings.getbool("ARCHIVE_REVALIDATE"):
             raise NotConfigured("ARCHIVE_REVALIDATE is off")
-        return cls(Archive(crawler.settings["ARCHIVE_DB"]))
+        return cls(Archive(crawler.settings["ARCHIVE_DB"]),
+                   crawler.settings.getfloat("ARCHIVE_REVALIDATE_DAYS"))
 
     def process_request(self, request: Request) -> None:
         role = request.meta.get("role")
@@ -70,6 +78,10 @@ class ConditionalRequestMiddleware:
         if not is_page or request.meta.get("revalidated"):
             return
         request.meta["revalidated"] = True
+        if self.fresh_days > 0:
+            age = self.archive.days_since_confirmed(request.url)
+            if age is not None and age < self.fresh_days:
+                raise FreshEnough(f"confirmed {age:.1f} days ago")
         validators = self.archive.validators(request.url)
         if "etag" in validators:
             request.headers.setdefault("If-None-Match", validators["etag"])

@@ -1,8 +1,9 @@
 """The archive pipeline: every item lands in the SQLite archive.
 
-CPU work (decoding, problem detection, extraction, search-index form) runs in a process pool, so
-the Scrapy reactor thread only fetches and writes; writes are batched, one transaction per batch,
-with each page inside its own savepoint (a page is stored whole or not at all).
+CPU work (decoding, problem detection, extraction, search-index form) runs in a process pool and
+SQLite writes run in a writer thread (sqlite3 releases the GIL while SQLite works), so the Scrapy
+reactor thread only fetches. Writes are batched, one transaction per batch, with each page inside
+its own savepoint (a page is stored whole or not at all).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import queue
 import threading
 import time
 from collections import Counter, defaultdict
@@ -22,7 +24,6 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.http import Request
-from twisted.internet.task import LoopingCall
 
 from archive.derive import Derived, derive
 from archive.store import Archive
@@ -62,16 +63,17 @@ class ArchivePipeline:
         self.crawler = crawler
         self.db_path = db_path
         workers = settings.get("ARCHIVE_WORKERS")
-        self.workers = max(1, (os.cpu_count() or 2) - 1) if workers is None else int(workers)
+        self.workers = (os.cpu_count() or 1) if workers is None else int(workers)
         self.batch_size = settings.getint("ARCHIVE_BATCH_SIZE")
         self.flush_seconds = settings.getfloat("ARCHIVE_FLUSH_SECONDS")
         self.archive: Archive | None = None
         self.pool: Executor | None = None
-        self.pending: list[_Pending] = []
-        self.flusher: LoopingCall | None = None
+        self.queue: queue.Queue[_Pending | None] = queue.Queue()
+        self.writer: threading.Thread | None = None
         self.run_id: int | None = None
         self.counts: Counter[str] = Counter()
         self.by_source: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self.results: Counter[str] = Counter()  # copied into the crawl stats at the end
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -87,9 +89,9 @@ class ArchivePipeline:
         reason = (f"redirect loop: {' → '.join([*chain, request.url])[:400]} "
                   "(target already requested)")
         logger.warning("%s: %s", chain[0], reason)
-        self.pending.append(_Pending(FailureItem(chain[0], request.meta["source"],
-                                                 request.meta.get("role", "detail"),
-                                                 "skipped", reason)))
+        self.queue.put(_Pending(FailureItem(chain[0], request.meta["source"],
+                                            request.meta.get("role", "detail"), "skipped",
+                                            reason)))
 
     # -- lifecycle ------------------------------------------------------------------------
     def open_spider(self) -> None:
@@ -102,17 +104,25 @@ class ArchivePipeline:
             self.pool = ProcessPoolExecutor(self.workers,
                                             mp_context=multiprocessing.get_context("forkserver"),
                                             initializer=_exit_with_parent, initargs=(os.getpid(),))
-        self.flusher = LoopingCall(self.flush)
-        self.flusher.start(self.flush_seconds, now=False)
+        # The writer thread owns the archive connection from here on.
+        self.writer = threading.Thread(target=self._writer_loop, name="archive-writer",
+                                       daemon=True)
+        self.writer.start()
         logger.info("archive %s: run %s over %d sources, %d extraction worker(s)", self.db_path,
                     self.run_id, len(spider.sources), self.workers)
 
     def close_spider(self) -> None:
         if self.archive is None:
             return
-        if self.flusher is not None and self.flusher.running:
-            self.flusher.stop()
-        self.flush()
+        self.queue.put(None)  # end of items: the writer flushes and stops
+        if self.writer is not None:
+            self.writer.join()
+        spared = getattr(self.crawler.spider, "not_revalidated", 0)
+        if spared:
+            self.counts["not_revalidated"] = spared
+            logger.info("%d archived pages confirmed recently were not requested again", spared)
+        for result, n in self.results.items():
+            self.crawler.stats.set_value(f"archive/{result}", n)
         if self.pool is not None:
             self.pool.shutdown()
         reason = self.crawler.stats.get_value("finish_reason", "finished")
@@ -138,26 +148,43 @@ class ArchivePipeline:
                     derived = await asyncio.wrap_future(self.pool.submit(derive, *args))
                 else:
                     derived = derive(*args)
-                self.pending.append(_Pending(item, derived))
+                self.queue.put(_Pending(item, derived))
             except Exception as exc:  # a page the cleaner cannot handle must not vanish
                 logger.exception("could not derive %s", cap.url)
-                self.pending.append(_Pending(item, None, f"{type(exc).__name__}: {exc}"))
+                self.queue.put(_Pending(item, None, f"{type(exc).__name__}: {exc}"))
         elif isinstance(item, FailureItem):
-            self.pending.append(_Pending(item))
+            self.queue.put(_Pending(item))
         else:
             raise DropItem(f"unknown item type {type(item).__name__}")
-        if len(self.pending) >= self.batch_size:
-            self.flush()
         return item
 
-    def flush(self) -> None:
-        """Write everything pending in one transaction, each page in its own savepoint."""
-        if not self.pending or self.archive is None:
-            return
-        batch, self.pending = self.pending, []
-        with self.archive.db.atomic():
-            for entry in batch:
-                self._write(entry)
+    def _writer_loop(self) -> None:
+        """Writer thread: batches of up to ARCHIVE_BATCH_SIZE pages, or what arrived within
+        ARCHIVE_FLUSH_SECONDS, in one transaction each, each page in its own savepoint."""
+        done = False
+        while not done:
+            batch: list[_Pending] = []
+            deadline = time.monotonic() + self.flush_seconds
+            while len(batch) < self.batch_size:
+                try:
+                    entry = self.queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if entry is None:
+                    done = True
+                    break
+                batch.append(entry)
+            if batch:
+                self._write_batch(batch)
+
+    def _write_batch(self, batch: list[_Pending]) -> None:
+        assert self.archive is not None
+        try:
+            with self.archive.db.atomic():
+                for entry in batch:
+                    self._write(entry)
+        except Exception:  # never let the writer die: the crawl would lose every later page
+            logger.exception("could not write a batch of %d pages", len(batch))
 
     def _write(self, entry: _Pending) -> None:
         assert self.archive is not None
@@ -195,7 +222,7 @@ class ArchivePipeline:
         self.by_source[source][outcome] += 1
         if result:
             self.counts[result] += 1
-            self.crawler.stats.inc_value(f"archive/{result}")
+            self.results[result] += 1
 
     def unhealthy_sources(self) -> dict[str, str]:
         """Sources whose every request was blocked or failed: a run that should not look fine."""

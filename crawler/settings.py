@@ -13,8 +13,10 @@ COMMANDS_MODULE = "crawler.commands"  # `crawl` validates sources.yaml before st
 # -- the archive ------------------------------------------------------------------------------
 ARCHIVE_DB = os.environ.get("ARCHIVE_DB", "data/archive.db")
 ARCHIVE_REVALIDATE = True          # conditional requests for archived report pages
+ARCHIVE_REVALIDATE_DAYS = 6.0      # pages confirmed more recently are not requested (weekly crawls
+                                   # revalidate everything; 0 = revalidate on every crawl)
 CRAWL_MAX_LISTING_PAGES = 30       # listing pages followed per start URL (bounded depth)
-ARCHIVE_WORKERS = None             # extraction processes; None = cores - 1 (min 1), 0 = in-thread
+ARCHIVE_WORKERS = None             # extraction processes; None = one per core; 0 = in-thread
 ARCHIVE_BATCH_SIZE = 50            # pages per write transaction
 ARCHIVE_FLUSH_SECONDS = 1.0        # pending pages are written at least this often
 ARCHIVE_CONTACT_URL = os.environ.get("ARCHIVE_CONTACT_URL",
@@ -51,6 +53,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 
+CONCURRENT_ITEMS = 16              # default 100: one item per page here; each slot costs a task
 LOGSTATS_INTERVAL = 15.0           # default 60.0: progress every 15 s
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")  # default DEBUG
 TELNETCONSOLE_ENABLED = False      # default True

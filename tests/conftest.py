@@ -27,7 +27,8 @@ def run_crawl(sources: Path, db: Path, *settings: str, timeout: float = 120) -> 
     """Run `scrapy crawl reports` exactly as a user would, in a subprocess."""
     cmd = [str(BIN / "scrapy"), "crawl", "reports", "-a", f"sources={sources}",
            "-s", f"ARCHIVE_DB={db}", "-s", "AUTOTHROTTLE_START_DELAY=0.05",
-           "-s", "LOGSTATS_INTERVAL=0", "-s", "RETRY_BACKOFF_BASE=0.05"]
+           "-s", "LOGSTATS_INTERVAL=0", "-s", "RETRY_BACKOFF_BASE=0.05",
+           "-s", "ARCHIVE_REVALIDATE_DAYS=0"]
     for s in settings:
         cmd += ["-s", s]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout)

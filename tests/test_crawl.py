@@ -211,3 +211,19 @@ def test_report_url_as_start_url(portal: SamplePortal, tmp_path: Path) -> None:
     portal.reset_hits()
     assert run_crawl(sources, db).returncode == 0
     assert [h[2] for h in portal.hits if h[1] == want["path"]] == [304]
+
+
+def test_recently_confirmed_pages_are_not_requested_again(portal: SamplePortal,
+                                                          sources_file: Path,
+                                                          tmp_path: Path) -> None:
+    """ARCHIVE_REVALIDATE_DAYS: a re-crawl within the window fetches listings only."""
+    db = tmp_path / "a.db"
+    assert run_crawl(sources_file, db, "ARCHIVE_REVALIDATE_DAYS=6").returncode == 0
+    portal.reset_hits()
+    assert run_crawl(sources_file, db, "ARCHIVE_REVALIDATE_DAYS=6").returncode == 0
+    report_paths = {r["path"] for r in EXPECTED["reports"]}
+    assert not [h for h in portal.hits if h[1] in report_paths]
+    assert {h[1] for h in portal.hits} >= set(EXPECTED["listings"])
+    run = rows(db, "SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1")[0]
+    assert json.loads(run["stats"])["not_revalidated"] >= len(report_paths)
+    assert rows(db, "SELECT COUNT(*) n FROM reports")[0]["n"] == len(report_paths)

@@ -22,6 +22,7 @@ from archive.extract import extract_page
 from archive.store import NETWORK_ERROR, SKIPPED, Capture
 from crawler.items import FailureItem, PageItem
 from crawler.listing import Discovery, discover, hanweb, looks_like_column, next_dataproxy
+from crawler.middlewares import FreshEnough
 from crawler.sources import DEFAULT_SOURCES, Source, load_sources
 
 LISTING_ROLES = ("start", "listing", "dataproxy")
@@ -72,6 +73,7 @@ class ReportsSpider(scrapy.Spider):
         }
         # Listing bodies already seen per source: a "next page" that repeats a page is not followed.
         self._listing_hashes: dict[str, set[str]] = {name: set() for name in self.sources}
+        self.not_revalidated = 0
 
     async def start(self) -> AsyncIterator[Request]:
         for source in self.sources.values():
@@ -161,6 +163,9 @@ class ReportsSpider(scrapy.Spider):
         retries = request.meta.get("retry_times", 0)
         if failure.check(HttpError):
             yield PageItem(self._capture(failure.value.response, source, role), is_listing=False)
+            return
+        if failure.check(FreshEnough):
+            self.not_revalidated += 1  # counted in the run record, not logged page by page
             return
         if failure.check(IgnoreRequest):
             reason = str(failure.value) or "ignored"
