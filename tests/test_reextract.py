@@ -11,19 +11,17 @@ import pytest
 
 import archive.reextract as rx
 from archive.store import Archive
-from tests.conftest import REPO, run_crawl
-from tests.portal import SamplePortal, render_sources
+from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("rx")
-    db = tmp / "archive.db"
-    with SamplePortal() as portal:
-        sources = tmp / "sources.yaml"
-        sources.write_text(render_sources(portal.base_url), encoding="utf-8")
-        result = run_crawl(sources, db)
-    assert result.returncode == 0, result.output[-2000:]
+def crawled(crawled_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the crawled sample archive (reextract writes to it)."""
+    db = tmp_path_factory.mktemp("rx") / "archive.db"
+    src, dst = sqlite3.connect(crawled_archive), sqlite3.connect(db)
+    src.backup(dst)
+    src.close()
+    dst.close()
     return db
 
 
