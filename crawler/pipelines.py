@@ -66,6 +66,7 @@ class ArchivePipeline:
         self.workers = (os.cpu_count() or 1) if workers is None else int(workers)
         self.batch_size = settings.getint("ARCHIVE_BATCH_SIZE")
         self.flush_seconds = settings.getfloat("ARCHIVE_FLUSH_SECONDS")
+        self.max_pending = 4 * self.batch_size
         self.archive: Archive | None = None
         self.pool: Executor | None = None
         self.queue: queue.Queue[_Pending | None] = queue.Queue()
@@ -140,6 +141,11 @@ class ArchivePipeline:
 
     # -- items ----------------------------------------------------------------------------
     async def process_item(self, item: Any) -> Any:
+        # Backpressure: while the writer is behind, hold this item (and so its response) without
+        # blocking the reactor; Scrapy then slows the downloads. Without it the queue of pending
+        # pages, bodies included, grows with the crawl.
+        while self.queue.qsize() >= self.max_pending:
+            await asyncio.sleep(0.02)
         if isinstance(item, PageItem):
             cap = item.capture
             args = (cap.body, cap.headers, cap.status, cap.url, item.is_listing, item.extraction)
