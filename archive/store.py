@@ -9,6 +9,8 @@ Nothing is overwritten or deleted; each page is stored in one transaction.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ from archive.extract import EXTRACTOR_VERSION, Extraction
 from archive.search import index_form
 from archive.urls import canonical_url
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 DEFAULT_DB = "data/archive.db"
 
 # Fetch outcomes (the `outcome` column): what happened to the request.
@@ -97,6 +99,8 @@ class Archive:
                 self._migrate_v5()
             if version < 7:
                 self.rebuild_search_index()  # v6 contentless; v7 run breaks in the index
+            if version < 8:
+                self._migrate_v8()
             self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _create_v1(self) -> None:
@@ -190,6 +194,27 @@ class Archive:
             if name not in self.db["sources"].columns_dict:
                 self.db["sources"].add_column(name, str)
 
+    def _migrate_v8(self) -> None:
+        """#8: which process ran a run (to tell a dead run), per-source run records, health."""
+        for name, type_ in (("pid", int), ("host", str), ("mode", str)):
+            if name not in self.db["crawl_runs"].columns_dict:
+                self.db["crawl_runs"].add_column(name, type_)
+        self.db["run_sources"].create(
+            {"run_id": int, "source": str, "requests": int, "ok": int, "not_modified": int,
+             "blocked": int, "http_error": int, "network_error": int, "skipped": int,
+             "error": int, "soft_404": int, "listing_pages": int, "listing_items": int,
+             "reports_new": int, "reports_changed": int, "reports_unchanged": int,
+             "succeeded": int},
+            pk=("run_id", "source"), if_not_exists=True)
+        self.db["run_sources"].create_index(["source", "run_id"], if_not_exists=True)
+        self.db["source_health"].create(
+            {"source": str, "status": str, "summary": str, "problems": str,
+             "last_attempt": str, "last_success": str, "consecutive_failures": int,
+             "blocked": int, "listing_items": int, "listing_items_before": int,
+             "shape_changed": int, "latest_report_year": int, "due_year": int, "overdue": int,
+             "last_run_id": int, "computed_at": str},
+            pk="source", if_not_exists=True)
+
     def _index(self, rowid: int, title: str | None, text: str | None,
                index: tuple[str, str] | None = None,
                old: tuple[str | None, str | None] | None = None) -> None:
@@ -215,12 +240,31 @@ class Archive:
         self.db.close()
 
     # -- runs and registry ----------------------------------------------------------------
-    def start_run(self, sources: Iterable[str]) -> int:
+    def start_run(self, sources: Iterable[str], *, mode: str = "single") -> int:
         with self.db.atomic():
             table = self.db["crawl_runs"]
             table.insert({"started_at": utcnow(), "sources": json.dumps(list(sources)),
-                          "status": "running"})
+                          "status": "running", "pid": os.getpid(),
+                          "host": socket.gethostname(), "mode": mode})
             return int(table.last_pk)
+
+    def mark_dead_runs(self) -> list[int]:
+        """Close runs left 'running' by a process that died (SIGKILL, power loss, OOM): call
+        only while holding the crawl lock, when no other run can be live."""
+        with self.db.atomic():
+            ids = [r[0] for r in self.db.execute(
+                "SELECT id FROM crawl_runs WHERE status = 'running'").fetchall()]
+            for run_id in ids:
+                self.db["crawl_runs"].update(run_id, {
+                    "status": "died", "exit_status": -1,
+                    "unhealthy": json.dumps({"(run)": "the crawl process ended without closing "
+                                             f"its run; noticed {utcnow()}"})})
+            return ids
+
+    def save_run_sources(self, run_id: int, rows: Iterable[Mapping[str, Any]]) -> None:
+        with self.db.atomic():
+            self.db["run_sources"].upsert_all(
+                [{"run_id": run_id, **row} for row in rows], pk=("run_id", "source"))
 
     def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any], *,
                    exit_status: int = 0, unhealthy: Mapping[str, str] | None = None) -> None:

@@ -16,6 +16,7 @@ class PageItem:
     is_listing: bool
     note: str | None = None   # reason to record instead of the default (e.g. a repeated listing)
     extraction: Extraction | None = None  # already extracted (start URLs), not done twice
+    links: int = 0            # report links found on a listing page (for source health)
 
 
 @dataclass(slots=True)

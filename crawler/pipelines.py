@@ -26,6 +26,7 @@ from scrapy.exceptions import DropItem
 from scrapy.http import Request
 
 from archive.derive import Derived, derive
+from archive.health import save_health, unhealthy
 from archive.store import Archive
 from crawler.items import FailureItem, PageItem
 
@@ -67,6 +68,7 @@ class ArchivePipeline:
         self.batch_size = settings.getint("ARCHIVE_BATCH_SIZE")
         self.flush_seconds = settings.getfloat("ARCHIVE_FLUSH_SECONDS")
         self.max_pending = 4 * self.batch_size
+        self.fail_on = tuple(settings.getlist("ARCHIVE_HEALTH_FAIL_ON"))
         self.archive: Archive | None = None
         self.pool: Executor | None = None
         self.queue: queue.Queue[_Pending | None] = queue.Queue()
@@ -128,6 +130,7 @@ class ArchivePipeline:
             self.pool.shutdown()
         reason = self.crawler.stats.get_value("finish_reason", "finished")
         status = "finished" if reason == "finished" else f"stopped: {reason}"
+        self.archive.save_run_sources(self.run_id, self.run_source_rows())
         unhealthy = self.unhealthy_sources()
         exit_status = EXIT_UNHEALTHY if unhealthy else 0
         for name, why in unhealthy.items():
@@ -213,6 +216,9 @@ class ArchivePipeline:
                 error = f"{type(exc).__name__}: {exc}"
             else:
                 self._count(cap.source, out.outcome, out.result)
+                if out.result == "listing":
+                    self.by_source[cap.source]["listing_pages"] += 1
+                    self.by_source[cap.source]["listing_items"] += item.links
                 if out.result in ("report_new", "report_changed"):
                     logger.info("%s %s (%s)", out.result.replace("_", " "), cap.url, cap.source)
                 elif out.outcome == "http_error":
@@ -226,20 +232,36 @@ class ArchivePipeline:
     def _count(self, source: str, outcome: str, result: str | None = None) -> None:
         self.counts[outcome] += 1
         self.by_source[source][outcome] += 1
+        self.by_source[source]["requests"] += 1
         if result:
             self.counts[result] += 1
             self.results[result] += 1
+            self.by_source[source][f"result:{result}"] += 1
 
-    def unhealthy_sources(self) -> dict[str, str]:
-        """Sources whose every request was blocked or failed: a run that should not look fine."""
-        out = {}
+    def run_source_rows(self) -> list[dict[str, int | str]]:
+        """One `run_sources` row per source of this run (zero requests: all pages were fresh)."""
+        rows = []
         for name in self.crawler.spider.sources:
             seen = self.by_source.get(name, Counter())
-            if seen["ok"] or seen["not_modified"]:
-                continue
-            if seen["blocked"]:
-                out[name] = f"blocked (WAF/challenge) on all {sum(seen.values())} requests"
-            else:
-                kinds = ", ".join(f"{k}={v}" for k, v in sorted(seen.items())) or "no response"
-                out[name] = f"no usable response ({kinds})"
-        return out
+            useless = seen["result:soft_404"] + seen["result:empty"]
+            rows.append({
+                "source": name, "requests": seen["requests"],
+                **{k: seen[k] for k in ("ok", "not_modified", "blocked", "http_error",
+                                         "network_error", "skipped", "error", "listing_pages",
+                                         "listing_items")},
+                "soft_404": seen["result:soft_404"],
+                **{f"reports_{k}": seen[f"result:report_{k}"]
+                   for k in ("new", "changed", "unchanged")},
+                "succeeded": int(seen["ok"] - useless + seen["not_modified"] > 0),
+            })
+        return rows
+
+    def unhealthy_sources(self) -> dict[str, str]:
+        """Recompute source health (`source_health`) and return this run's unhealthy sources:
+        blocked, failing or listing shape changed (ARCHIVE_HEALTH_FAIL_ON) — a run that should
+        not look fine to cron or a monitor."""
+        assert self.archive is not None
+        health = save_health(self.archive.db)
+        attempted = {n for n, seen in self.by_source.items() if seen["requests"]}
+        bad = unhealthy(health, self.fail_on, sources=attempted)
+        return {h.source: h.summary for h in bad}

@@ -12,6 +12,8 @@ COMMANDS_MODULE = "crawler.commands"  # `crawl` validates sources.yaml before st
 
 # -- the archive ------------------------------------------------------------------------------
 ARCHIVE_DB = os.environ.get("ARCHIVE_DB", "data/archive.db")
+ARCHIVE_WRITER = True              # this process writes the archive (False: a distributed crawler
+                                   # that hands its items to the Redis writer, see crawler.redis)
 ARCHIVE_REVALIDATE = True          # conditional requests for archived report pages
 ARCHIVE_REVALIDATE_DAYS = 6.0      # pages confirmed more recently are not requested (weekly crawls
                                    # revalidate everything; 0 = revalidate on every crawl)
@@ -19,6 +21,8 @@ CRAWL_MAX_LISTING_PAGES = 30       # listing pages followed per start URL (bound
 ARCHIVE_WORKERS = None             # extraction processes; None = one per core; 0 = in-thread
 ARCHIVE_BATCH_SIZE = 50            # pages per write transaction
 ARCHIVE_FLUSH_SECONDS = 1.0        # pending pages are written at least this often
+ARCHIVE_HEALTH_FAIL_ON = ["blocked", "failing", "shape_changed"]  # source states that make the
+                                   # crawl exit 3 (add "overdue" to be told of missing reports)
 ARCHIVE_CONTACT_URL = os.environ.get("ARCHIVE_CONTACT_URL",
                                      "https://example.org/fzzf-archive (set ARCHIVE_CONTACT_URL)")
 

@@ -1,7 +1,10 @@
-"""`scrapy crawl`, with the sources file validated first.
+"""`scrapy crawl`, with the sources file validated first and the archive locked.
 
 A bad registry should read as one clear message naming file, line, entry and field — not as a
 traceback from inside the reactor — and must stop the crawl before any request is made.
+Only one crawl writes an archive at a time (cron, Scrapyd and an operator's on-demand run may
+overlap): a second one exits 75 (EX_TEMPFAIL) naming the running one. Runs left `running` by a
+crawl that died are marked `died` once the lock is ours.
 """
 
 from __future__ import annotations
@@ -12,7 +15,11 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
+from archive.lock import ArchiveLock, LockHeld
+from archive.store import Archive
 from crawler.sources import DEFAULT_SOURCES, SourcesError, load_sources
+
+EX_TEMPFAIL = 75  # sysexits.h: "try again later" — another crawl holds the archive
 
 
 class Command(ScrapyCrawl):
@@ -27,6 +34,25 @@ class Command(ScrapyCrawl):
                 return
         if len(args) != 1:
             raise UsageError("scrapy crawl takes exactly one spider name")
+        if args[0] != "reports" or not self.settings.getbool("ARCHIVE_WRITER"):
+            self._crawl(args, opts)
+            return
+        db = self.settings["ARCHIVE_DB"]
+        try:
+            with ArchiveLock(db):
+                archive = Archive(db)
+                try:
+                    for run_id in archive.mark_dead_runs():
+                        print(f"warning: run {run_id} in {db} had died without finishing; "
+                              "marked died", file=sys.stderr)
+                finally:
+                    archive.close()
+                self._crawl(args, opts)
+        except LockHeld as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            self.exitcode = EX_TEMPFAIL
+
+    def _crawl(self, args: list[str], opts: argparse.Namespace) -> None:
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()

@@ -127,10 +127,12 @@ class ReportsSpider(scrapy.Spider):
             self.logger.warning("listing %s repeats an earlier page; not following it",
                                 response.url)
             yield PageItem(self._capture(response, source, role), is_listing=True,
-                           note="repeats an earlier listing page; its links were not followed")
+                           note="repeats an earlier listing page; its links were not followed",
+                           links=len(found.items))
             return
         self._listing_hashes[source.name].add(digest)
-        yield PageItem(self._capture(response, source, role), is_listing=True)
+        yield PageItem(self._capture(response, source, role), is_listing=True,
+                       links=len(found.items))
         self.logger.info("listing %s: %d candidate links, %d more pages", response.url,
                          len(found.items), len(found.pages))
         yield from self._follow(response, source, found)

@@ -1,0 +1,53 @@
+"""One crawl writes an archive at a time: an advisory lock file beside the SQLite file.
+
+`flock` is released by the kernel when the holder exits, however it exits (SIGKILL included), so a
+dead crawl never leaves a stale lock behind; the file's text only says who holds it, for the
+message the next run prints.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+
+class LockHeld(RuntimeError):
+    """Another process holds the archive's crawl lock."""
+
+
+class ArchiveLock:
+    def __init__(self, db_path: str | Path) -> None:
+        self.path = Path(f"{db_path}.lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 300, 0).decode("utf-8", "replace").strip() or "unknown"
+            os.close(fd)
+            raise LockHeld(f"another crawl is writing {self.path.with_suffix('')} "
+                           f"({holder}); not starting") from None
+        os.ftruncate(fd, 0)
+        since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {since}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the flock
+            self._fd = None
+
+    def __enter__(self) -> ArchiveLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()
