@@ -98,6 +98,9 @@ def test_sigkill_part_way_then_restart_equals_an_uninterrupted_crawl(tmp_path: P
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert consistency_problems(conn) == []
     assert conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 13
+    # The restart (holding the crawl lock, so no other run can be live) marks the killed run died.
+    assert conn.execute("SELECT id, status, exit_status FROM crawl_runs ORDER BY id").fetchall() \
+        == [(1, "died", -1), (2, "finished", 0)]
     conn.close()
     assert snapshot(db) == snapshot(tmp_path / "ref.db")
 
@@ -146,7 +149,7 @@ def test_readers_see_no_locks_and_no_torn_writes_during_a_crawl(tmp_path: Path) 
                 try:
                     with urllib.request.urlopen(base + path, timeout=10) as r:
                         body = r.read().decode()
-                        if "locked" in body:
+                        if "database is locked" in body:
                             errors.append(f"http {path}: {body[:200]}")
                         json.loads(body)
                     counts["http"] += 1
