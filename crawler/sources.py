@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -63,13 +64,20 @@ def _node_map(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
     return {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
 
 
+def _read_text(path: Path) -> str:
+    if path == DEFAULT_SOURCES and not path.is_file():
+        # Inside a zipped egg (Scrapyd) the default registry is package data, not a file on disk.
+        return resources.files(__package__).joinpath(path.name).read_text(encoding="utf-8")
+    return path.read_text(encoding="utf-8")
+
+
 def load_sources(path: str | Path = DEFAULT_SOURCES) -> list[Source]:
     """Parse and validate a sources file; raise SourcesError listing every problem found."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path)
     except OSError as exc:
-        raise SourcesError(f"{path}: cannot read sources file: {exc.strerror}") from exc
+        raise SourcesError(f"{path}: cannot read sources file: {exc.strerror or exc}") from exc
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
