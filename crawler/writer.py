@@ -1,0 +1,252 @@
+"""The archive writer: every crawled item lands in the SQLite archive, the same way wherever it came
+from — Scrapy's item pipeline in a single-process crawl (`crawler.pipelines`), or the Redis item
+list in a distributed one (`crawler.distributed`). No Scrapy here.
+
+CPU work (decoding, problem detection, extraction, search-index form) runs in a process pool and
+SQLite writes run in a writer thread (sqlite3 releases the GIL while SQLite works), so the event
+loop only fetches. Writes are batched, one transaction per batch, with each page inside its own
+savepoint (a page is stored whole or not at all).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import queue
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+
+from archive.derive import Derived, derive
+from archive.health import DEFAULT_FAIL_ON, save_health, unhealthy
+from archive.store import Archive
+from crawler.items import FailureItem, PageItem
+from crawler.sources import Source
+
+logger = logging.getLogger(__name__)
+EXIT_UNHEALTHY = 3  # exit status of a crawl in which some source is blocked, failing or changed
+
+
+def _exit_with_parent(crawl_pid: int) -> None:
+    """Worker initializer: end this worker when the crawl process is gone (even after SIGKILL,
+    which gives the pool no chance to shut its workers down)."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(2)
+            try:
+                os.kill(crawl_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+@dataclass(slots=True)
+class _Pending:
+    item: PageItem | FailureItem
+    derived: Derived | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WriterConfig:
+    db_path: str
+    workers: int | None = None            # None = one per core; 0 = derive in this thread
+    batch_size: int = 50
+    flush_seconds: float = 1.0
+    fail_on: tuple[str, ...] = DEFAULT_FAIL_ON
+    mode: str = "single"                  # recorded in crawl_runs: single | distributed
+
+
+class ArchiveWriter:
+    """Store captures, derive reports and versions, log every outcome, record the run."""
+
+    def __init__(self, config: WriterConfig, sources: dict[str, Source]) -> None:
+        self.config = config
+        self.db_path = config.db_path
+        self.sources = sources
+        self.workers = (os.cpu_count() or 1) if config.workers is None else int(config.workers)
+        self.max_pending = 4 * config.batch_size
+        self.archive: Archive | None = None
+        self.pool: Executor | None = None
+        self.queue: queue.Queue[_Pending | None] = queue.Queue()
+        self.writer: threading.Thread | None = None
+        self.run_id: int | None = None
+        self.counts: Counter[str] = Counter()
+        self.by_source: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self.results: Counter[str] = Counter()
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def open(self) -> int:
+        self.archive = Archive(self.db_path)
+        self.archive.save_sources(s.as_row() for s in self.sources.values())
+        self.run_id = self.archive.start_run(self.sources, mode=self.config.mode)
+        if self.workers > 0:
+            # forkserver: workers do not inherit the event loop's threads and sockets.
+            self.pool = ProcessPoolExecutor(self.workers,
+                                            mp_context=multiprocessing.get_context("forkserver"),
+                                            initializer=_exit_with_parent, initargs=(os.getpid(),))
+        # The writer thread owns the archive connection from here on.
+        self.writer = threading.Thread(target=self._writer_loop, name="archive-writer",
+                                       daemon=True)
+        self.writer.start()
+        logger.info("archive %s: run %s over %d sources, %d extraction worker(s)", self.db_path,
+                    self.run_id, len(self.sources), self.workers)
+        return self.run_id
+
+    def close(self, status: str = "finished", not_revalidated: int = 0) -> tuple[int, dict]:
+        """Flush, record the run and per-source results, recompute health.
+        Returns (exit status, {unhealthy source: why})."""
+        assert self.archive is not None and self.run_id is not None
+        self.queue.put(None)  # end of items: the writer flushes and stops
+        if self.writer is not None:
+            self.writer.join()
+        if not_revalidated:
+            self.counts["not_revalidated"] = not_revalidated
+            logger.info("%d archived pages confirmed recently were not requested again",
+                        not_revalidated)
+        if self.pool is not None:
+            self.pool.shutdown()
+        self.archive.save_run_sources(self.run_id, self.run_source_rows())
+        bad = self.unhealthy_sources()
+        exit_status = EXIT_UNHEALTHY if bad else 0
+        for name, why in bad.items():
+            logger.error("source %s: %s", name, why)
+        self.archive.finish_run(self.run_id, status, dict(self.counts), exit_status=exit_status,
+                                unhealthy=bad)
+        logger.info("archive %s: %s", self.db_path,
+                    ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items())) or "nothing")
+        self.archive.close()
+        return exit_status, bad
+
+    # -- items ----------------------------------------------------------------------------
+    async def submit(self, item: PageItem | FailureItem) -> None:
+        """Derive (in the pool) and queue one item for writing."""
+        # Backpressure: while the writer is behind, hold this item (and so its response) without
+        # blocking the event loop; the crawl then slows down. Without it the queue of pending
+        # pages, bodies included, grows with the crawl.
+        while self.queue.qsize() >= self.max_pending:
+            await asyncio.sleep(0.02)
+        if isinstance(item, FailureItem):
+            self.queue.put(_Pending(item))
+            return
+        cap = item.capture
+        args = (cap.body, cap.headers, cap.status, cap.url, item.is_listing, item.extraction)
+        try:
+            if self.pool is not None:
+                derived = await asyncio.wrap_future(self.pool.submit(derive, *args))
+            else:
+                derived = derive(*args)
+            self.queue.put(_Pending(item, derived))
+        except Exception as exc:  # a page the cleaner cannot handle must not vanish
+            logger.exception("could not derive %s", cap.url)
+            self.queue.put(_Pending(item, None, f"{type(exc).__name__}: {exc}"))
+
+    def submit_failure(self, item: FailureItem) -> None:
+        self.queue.put(_Pending(item))
+
+    def _writer_loop(self) -> None:
+        """Writer thread: batches of up to batch_size pages, or what arrived within
+        flush_seconds, in one transaction each, each page in its own savepoint."""
+        done = False
+        while not done:
+            batch: list[_Pending] = []
+            deadline = time.monotonic() + self.config.flush_seconds
+            while len(batch) < self.config.batch_size:
+                try:
+                    entry = self.queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if entry is None:
+                    done = True
+                    break
+                batch.append(entry)
+            if batch:
+                self._write_batch(batch)
+
+    def _write_batch(self, batch: list[_Pending]) -> None:
+        assert self.archive is not None
+        try:
+            with self.archive.db.atomic():
+                for entry in batch:
+                    self._write(entry)
+        except Exception:  # never let the writer die: the crawl would lose every later page
+            logger.exception("could not write a batch of %d pages", len(batch))
+
+    def _write(self, entry: _Pending) -> None:
+        assert self.archive is not None
+        item = entry.item
+        if isinstance(item, FailureItem):
+            self.archive.log_failure(url=item.url, source=item.source, role=item.role,
+                                     outcome=item.outcome, reason=item.reason,
+                                     retries=item.retries, run_id=self.run_id)
+            self._count(item.source, item.outcome)
+            return
+        cap = item.capture
+        error = entry.error
+        if entry.derived is not None:
+            try:
+                with self.archive.db.atomic():
+                    out = self.archive.commit(cap, entry.derived, self.run_id,
+                                              is_listing=item.is_listing, note=item.note)
+            except Exception as exc:
+                logger.exception("could not archive %s", cap.url)
+                error = f"{type(exc).__name__}: {exc}"
+            else:
+                self._count(cap.source, out.outcome, out.result)
+                if out.result == "listing":
+                    self.by_source[cap.source]["listing_pages"] += 1
+                    self.by_source[cap.source]["listing_items"] += item.links
+                if out.result in ("report_new", "report_changed"):
+                    logger.info("%s %s (%s)", out.result.replace("_", " "), cap.url, cap.source)
+                elif out.outcome == "http_error":
+                    logger.warning("HTTP %s for %s (%s)", cap.status, cap.url, cap.source)
+                return
+        self.archive.log_failure(url=cap.url, source=cap.source, role=cap.role, outcome="error",
+                                 reason=f"archive error: {error}"[:500], status=cap.status,
+                                 run_id=self.run_id)
+        self._count(cap.source, "error")
+
+    def _count(self, source: str, outcome: str, result: str | None = None) -> None:
+        self.counts[outcome] += 1
+        self.by_source[source][outcome] += 1
+        self.by_source[source]["requests"] += 1
+        if result:
+            self.counts[result] += 1
+            self.results[result] += 1
+            self.by_source[source][f"result:{result}"] += 1
+
+    # -- the run's record -----------------------------------------------------------------
+    def run_source_rows(self, names: Iterable[str] | None = None) -> list[dict[str, int | str]]:
+        """One `run_sources` row per source of this run (zero requests: all pages were fresh)."""
+        rows = []
+        for name in names if names is not None else self.sources:
+            seen = self.by_source.get(name, Counter())
+            useless = seen["result:soft_404"] + seen["result:empty"]
+            rows.append({
+                "source": name, "requests": seen["requests"],
+                **{k: seen[k] for k in ("ok", "not_modified", "blocked", "http_error",
+                                         "network_error", "skipped", "error", "listing_pages",
+                                         "listing_items")},
+                "soft_404": seen["result:soft_404"],
+                **{f"reports_{k}": seen[f"result:report_{k}"]
+                   for k in ("new", "changed", "unchanged")},
+                "succeeded": int(seen["ok"] - useless + seen["not_modified"] > 0),
+            })
+        return rows
+
+    def unhealthy_sources(self) -> dict[str, str]:
+        """Recompute source health (`source_health`) and return this run's unhealthy sources:
+        those in `fail_on` (blocked, failing, listing shape changed by default) among the sources
+        this run requested — a run that should not look fine to cron or a monitor."""
+        assert self.archive is not None
+        health = save_health(self.archive.db)
+        attempted = {n for n, seen in self.by_source.items() if seen["requests"]}
+        bad = unhealthy(health, self.config.fail_on, sources=attempted)
+        return {h.source: h.summary for h in bad}
