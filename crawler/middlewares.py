@@ -6,9 +6,10 @@ import asyncio
 import random
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Self
+from typing import Protocol, Self
 from urllib.parse import urlsplit
 
+import redis
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -52,6 +53,13 @@ class FreshEnough(IgnoreRequest):
     """A page confirmed within ARCHIVE_REVALIDATE_DAYS: not requested again this crawl."""
 
 
+class Validators(Protocol):
+    """Where revalidation data comes from: the archive, or Redis in a distributed crawl."""
+
+    def days_since_confirmed(self, url: str) -> float | None: ...
+    def validators(self, url: str) -> dict[str, str]: ...
+
+
 class ConditionalRequestMiddleware:
     """Revalidate pages already in the archive, and leave recently confirmed ones alone.
 
@@ -61,16 +69,23 @@ class ConditionalRequestMiddleware:
     a 304 with no body.
     """
 
-    def __init__(self, archive: Archive, fresh_days: float) -> None:
+    def __init__(self, archive: Validators, fresh_days: float) -> None:
         self.archive = archive
         self.fresh_days = fresh_days
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.getbool("ARCHIVE_REVALIDATE"):
+        settings = crawler.settings
+        if not settings.getbool("ARCHIVE_REVALIDATE"):
             raise NotConfigured("ARCHIVE_REVALIDATE is off")
-        return cls(Archive(crawler.settings["ARCHIVE_DB"]),
-                   crawler.settings.getfloat("ARCHIVE_REVALIDATE_DAYS"))
+        fresh_days = settings.getfloat("ARCHIVE_REVALIDATE_DAYS")
+        if not settings.getbool("ARCHIVE_WRITER") and settings.get("ARCHIVE_REDIS_JOB"):
+            # A distributed crawler may not see the archive: the writer published what it needs.
+            from crawler.distributed import RedisValidators
+
+            return cls(RedisValidators(redis.Redis.from_url(settings["REDIS_URL"]),
+                                       settings["ARCHIVE_REDIS_JOB"]), fresh_days)
+        return cls(Archive(settings["ARCHIVE_DB"]), fresh_days)
 
     def process_request(self, request: Request) -> None:
         role = request.meta.get("role")

@@ -13,6 +13,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.http import Request
+from scrapy.settings import BaseSettings
 
 from crawler.items import FailureItem, PageItem
 from crawler.writer import EXIT_UNHEALTHY, ArchiveWriter, WriterConfig
@@ -33,8 +34,7 @@ def redirect_loop(request: Request) -> FailureItem | None:
                        "skipped", reason)
 
 
-def writer_config(crawler: Crawler, mode: str = "single") -> WriterConfig:
-    settings = crawler.settings
+def writer_config(settings: BaseSettings, mode: str = "single") -> WriterConfig:
     workers = settings.get("ARCHIVE_WORKERS")
     return WriterConfig(
         db_path=settings["ARCHIVE_DB"],
@@ -64,7 +64,8 @@ class ArchivePipeline:
             self.writer.submit_failure(item)
 
     def open_spider(self) -> None:
-        self.writer = ArchiveWriter(writer_config(self.crawler), self.crawler.spider.sources)
+        self.writer = ArchiveWriter(writer_config(self.crawler.settings),
+                                    self.crawler.spider.sources)
         self.writer.open()
 
     def close_spider(self) -> None:
