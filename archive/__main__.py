@@ -6,9 +6,15 @@ import argparse
 import logging
 import os
 import sys
+from collections import Counter
+from datetime import date
 
+from archive.health import DEFAULT_FAIL_ON, STATES, save_health, unhealthy
 from archive.reextract import reextract
 from archive.store import DEFAULT_DB, Archive
+from archive.warc import DEFAULT_MAX_SIZE, export_warc
+
+EXIT_UNHEALTHY = 3  # as the crawl: some source is in a --fail-on state
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,18 +25,69 @@ def main(argv: list[str] | None = None) -> int:
     rx.add_argument("--quiet", action="store_true", help="no progress bar")
     rx.add_argument("--workers", type=int, default=None,
                     help="extraction processes (default: one per core; 0 = in this process)")
+    hp = sub.add_parser("health", help="recompute and print per-source health (source_health)")
+    hp.add_argument("--db", default=os.environ.get("ARCHIVE_DB", DEFAULT_DB))
+    hp.add_argument("--as-of", type=date.fromisoformat, default=None,
+                    help="judge overdue reports as of this date (default today)")
+    hp.add_argument("--fail-on", default=",".join(DEFAULT_FAIL_ON),
+                    help=f"states that exit 3 (default {','.join(DEFAULT_FAIL_ON)}; "
+                         f"all: {','.join(STATES[:-1])})")
+    hp.add_argument("--all", action="store_true", help="print every source, healthy ones too")
+    wp = sub.add_parser("export-warc", help="write the raw captures as WARC files (pywb, warcio)")
+    wp.add_argument("--db", default=os.environ.get("ARCHIVE_DB", DEFAULT_DB))
+    wp.add_argument("--out", default="data/warc", help="folder for the .warc.gz files")
+    wp.add_argument("--since-run", type=int, default=None, metavar="N",
+                    help="only captures of runs after N (the last_run a previous export printed)")
+    wp.add_argument("--source", default=None, metavar="NAME", help="only this source's captures")
+    wp.add_argument("--include-not-modified", action="store_true",
+                    help="write 304s as server-not-modified revisit records (default: counted, "
+                         "left out; pywb replays such a revisit as an empty 304)")
+    wp.add_argument("--max-size-mb", type=int, default=DEFAULT_MAX_SIZE >> 20,
+                    help="start a new file after this many MiB (default %(default)s)")
+    wp.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
 
     if not os.path.exists(args.db):
         print(f"error: no archive at {args.db}", file=sys.stderr)
         return 2
+    if args.command == "health":
+        return health_command(args)
+    if args.command == "export-warc":
+        return export_warc_command(args)
     archive = Archive(args.db)
     try:
         counts = reextract(archive, progress=not args.quiet, workers=args.workers)
     finally:
         archive.close()
     print("reextract: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    return 0
+
+
+def health_command(args: argparse.Namespace) -> int:
+    """One line per source with a problem; exit 3 if any is in --fail-on (for cron/monitors)."""
+    fail_on = tuple(s.strip() for s in args.fail_on.split(",") if s.strip())
+    archive = Archive(args.db)
+    try:
+        health = save_health(archive.db, args.as_of)
+    finally:
+        archive.close()
+    for h in health:
+        if args.all or h.status != "ok":
+            print(h.line())
+    bad = unhealthy(health, fail_on)
+    counts = Counter(h.status for h in health)
+    print(f"health: {len(health)} sources, " + ", ".join(f"{k}={v}" for k, v in
+                                                          sorted(counts.items())), file=sys.stderr)
+    return EXIT_UNHEALTHY if bad else 0
+
+
+def export_warc_command(args: argparse.Namespace) -> int:
+    """Read-only: the archive is not opened through Archive(), which would migrate it."""
+    summary = export_warc(args.db, args.out, since_run=args.since_run, source=args.source,
+                          include_not_modified=args.include_not_modified,
+                          max_size=args.max_size_mb << 20, progress=not args.quiet)
+    print(f"export-warc: {summary.line()} out={args.out}")
     return 0
 
 
