@@ -7,7 +7,7 @@ DB     ?= data/archive.db
 PORT   ?= 8001
 PORTAL_PORT ?= 8700
 
-.PHONY: install test lint demo crawl serve bench bench-quality lock clean
+.PHONY: install system-deps test lint demo crawl serve bench bench-quality lock clean
 
 install: $(STAMP)
 
@@ -18,6 +18,15 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], \
 	  'fzzf-archive.pth').write_text('$(CURDIR)\n')"
 	touch $(STAMP)
+
+# Debian packages the tests drive (browser test: chromium; distributed test: redis-server).
+# Needs root; installs only what is missing. .ci/run calls it.
+SYSTEM_DEPS := chromium chromium-driver fonts-noto-cjk redis-server
+system-deps:
+	@missing=""; for p in $(SYSTEM_DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; if [ -n "$$missing" ]; then echo "apt-get install$$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
 test: $(STAMP)
 	$(BIN)/ruff check .
