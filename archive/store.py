@@ -26,7 +26,7 @@ from archive.extract import EXTRACTOR_VERSION, Extraction
 from archive.search import index_form
 from archive.urls import canonical_url
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 DEFAULT_DB = "data/archive.db"
 
 # Fetch outcomes (the `outcome` column): what happened to the request.
@@ -79,6 +79,8 @@ class Archive:
             self.db.enable_wal()
         self.db.execute("PRAGMA synchronous=NORMAL")
         self._sources: dict[str, tuple[str | None, str | None]] = {}
+        # Search-index writes held back until the end of a write batch (see `deferred_index`).
+        self._index_ops: list[tuple[str, list[Any]]] | None = None
         self.migrate()
 
     # -- schema ---------------------------------------------------------------------------
@@ -97,10 +99,11 @@ class Archive:
                 self._migrate_v4()
             if version < 5:
                 self._migrate_v5()
-            if version < 7:
-                self.rebuild_search_index()  # v6 contentless; v7 run breaks in the index
             if version < 8:
                 self._migrate_v8()
+            if version < 9:
+                # v6 contentless; v7 run breaks in the index; v9 the ascii tokenizer
+                self.rebuild_search_index()
             self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _create_v1(self) -> None:
@@ -171,11 +174,15 @@ class Archive:
 
     def rebuild_search_index(self) -> None:
         """(Re)create the search index from `reports`. Contentless (#7): it stores no copy of the
-        indexed pairs, only what MATCH needs, which roughly halves the archive's size."""
+        indexed pairs, only what MATCH needs, which roughly halves the archive's size.
+
+        Tokenizer `ascii`: the indexed text is already tokens (lower-cased character pairs of
+        [0-9a-z] and CJK, space-separated), which `ascii` splits exactly as `unicode61` does — every
+        non-ASCII character is a token character — at two thirds of the CPU (measured)."""
         self.db.execute("DROP TABLE IF EXISTS reports_search")
         self.db.execute(
             "CREATE VIRTUAL TABLE reports_search USING fts5("
-            "uni, bi, content = '', tokenize = 'unicode61 remove_diacritics 2')")
+            "uni, bi, content = '', tokenize = 'ascii')")
         for rowid, title, text in self.db.execute(
                 "SELECT rowid, title, text FROM reports").fetchall():
             self._index(rowid, title, text)
@@ -222,12 +229,38 @@ class Archive:
         FTS5 table deletes by re-tokenising exactly what was inserted."""
         if old is not None:
             old_uni, old_bi = index_form(f"{old[0] or ''}\n{old[1] or ''}")
-            self.db.execute(
-                "INSERT INTO reports_search (reports_search, rowid, uni, bi) "
-                "VALUES ('delete', ?, ?, ?)", [rowid, old_uni, old_bi])
+            self._index_op("INSERT INTO reports_search (reports_search, rowid, uni, bi) "
+                           "VALUES ('delete', ?, ?, ?)", [rowid, old_uni, old_bi])
         uni, bi = index or index_form(f"{title or ''}\n{text or ''}")
-        self.db.execute("INSERT INTO reports_search (rowid, uni, bi) VALUES (?, ?, ?)",
-                        [rowid, uni, bi])
+        self._index_op("INSERT INTO reports_search (rowid, uni, bi) VALUES (?, ?, ?)",
+                       [rowid, uni, bi])
+
+    def _index_op(self, sql: str, params: list[Any]) -> None:
+        if self._index_ops is None:
+            self.db.execute(sql, params)
+        else:
+            self._index_ops.append((sql, params))
+
+    # FTS5 flushes its pending terms to a new index segment at every SAVEPOINT, and a batch
+    # opens several per page (its own, sqlite-utils' inserts): indexing page by page wrote ~one
+    # segment per page and cost more than every other write together. Inside a batch the index
+    # writes wait, in order, and go in at the end of the batch's transaction.
+    def begin_deferred_index(self) -> None:
+        """Hold search-index writes until `flush_index()` (call inside the batch transaction)."""
+        self._index_ops = []
+
+    def index_mark(self) -> int:
+        return len(self._index_ops) if self._index_ops is not None else 0
+
+    def drop_index_ops(self, mark: int) -> None:
+        """Forget the index writes of a page whose savepoint was rolled back."""
+        if self._index_ops is not None:
+            del self._index_ops[mark:]
+
+    def flush_index(self) -> None:
+        ops, self._index_ops = self._index_ops, None
+        for sql, params in ops or ():
+            self.db.execute(sql, params)
 
     def _reindex(self, url: str, index: tuple[str, str] | None = None,
                  old: tuple[str | None, str | None] | None = None) -> None:
@@ -340,20 +373,32 @@ class Archive:
                 "INSERT OR IGNORE INTO bodies (sha256, size, body) VALUES (?, ?, ?)",
                 [sha, len(cap.body), cap.body],
             )
-        table = self.db["captures"]
-        table.insert({
+        return self._insert("captures", {
             "url": cap.url, "canonical_url": canonical_url(cap.url),
             "request_url": cap.request_url or cap.url, "source": cap.source, "role": cap.role,
             "status": cap.status, "headers": json.dumps(cap.headers, ensure_ascii=False),
             "sha256": sha, "size": len(cap.body), "fetched_at": cap.fetched_at, "run_id": run_id,
             "kind": kind,
         })
-        return int(table.last_pk)
+
+    # The per-page writes use plain INSERT/UPDATE statements: sqlite-utils' insert() and update()
+    # check the table, open a savepoint and look the row up again on every call, which was a third
+    # of the writer thread's time (py-spy) — time it held the GIL the crawl's event loop needs.
+    def _insert(self, table: str, row: Mapping[str, Any]) -> int:
+        cols = ", ".join(f"[{c}]" for c in row)
+        marks = ", ".join("?" * len(row))
+        cur = self.db.execute(f"INSERT INTO [{table}] ({cols}) VALUES ({marks})",
+                              list(row.values()))
+        return int(cur.lastrowid or 0)
+
+    def _update_report(self, url: str, row: Mapping[str, Any]) -> None:
+        sets = ", ".join(f"[{c}] = ?" for c in row)
+        self.db.execute(f"UPDATE reports SET {sets} WHERE url = ?", [*row.values(), url])
 
     def _log(self, *, url: str, source: str, role: str, outcome: str, result: str, reason: str,
              status: int | None, retries: int, capture_id: int | None, run_id: int | None,
              fetched_at: str | None = None) -> None:
-        self.db["fetch_log"].insert({
+        self._insert("fetch_log", {
             "fetched_at": fetched_at or utcnow(), "run_id": run_id, "source": source, "url": url,
             "role": role, "outcome": outcome, "status": status, "result": result,
             "reason": reason, "retries": retries, "capture_id": capture_id,
@@ -445,18 +490,18 @@ class Archive:
              utcnow()],
         )
         if old is None:
-            self.db["reports"].insert({**row, "first_seen": fetched_at, "last_seen": fetched_at,
-                                       "changed_at": fetched_at})
+            self._insert("reports", {**row, "first_seen": fetched_at, "last_seen": fetched_at,
+                                     "changed_at": fetched_at})
             self._reindex(url, index)
             return "report_new"
         if seen:
             row["last_seen"] = fetched_at
         if old[0] == ex.content_hash:
-            self.db["reports"].update(url, row)
+            self._update_report(url, row)
             if old[1] != ex.title:
                 self._reindex(url, index, old=(old[1], old[2]))
             return "report_unchanged"
-        self.db["reports"].update(url, {**row, "changed_at": utcnow() if not seen else fetched_at})
+        self._update_report(url, {**row, "changed_at": utcnow() if not seen else fetched_at})
         self._reindex(url, index, old=(old[1], old[2]))
         return "report_changed"
 

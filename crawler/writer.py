@@ -174,8 +174,12 @@ class ArchiveWriter:
         assert self.archive is not None
         try:
             with self.archive.db.atomic():
-                for entry in batch:
-                    self._write(entry)
+                self.archive.begin_deferred_index()
+                try:
+                    for entry in batch:
+                        self._write(entry)
+                finally:
+                    self.archive.flush_index()
         except Exception:  # never let the writer die: the crawl would lose every later page
             logger.exception("could not write a batch of %d pages", len(batch))
 
@@ -191,11 +195,13 @@ class ArchiveWriter:
         cap = item.capture
         error = entry.error
         if entry.derived is not None:
+            mark = self.archive.index_mark()
             try:
                 with self.archive.db.atomic():
                     out = self.archive.commit(cap, entry.derived, self.run_id,
                                               is_listing=item.is_listing, note=item.note)
             except Exception as exc:
+                self.archive.drop_index_ops(mark)
                 logger.exception("could not archive %s", cap.url)
                 error = f"{type(exc).__name__}: {exc}"
             else:
