@@ -78,7 +78,8 @@ def parse_date(value: str | None) -> str | None:
 # Only short text nodes: labels and their values are short; report paragraphs are skipped in C.
 _TEXT_NODES = etree.XPath(
     "//text()[string-length(.) < 160]"
-    "[not(parent::script or parent::style or parent::noscript or parent::template)]")
+    "[not(parent::script or parent::style or parent::noscript or parent::template)]",
+    smart_strings=False)  # plain str: no per-node back-reference objects (~40 % of this pass)
 _SEP = "\x00"  # joins chunks for one regex pass; never whitespace, never in a label
 
 
