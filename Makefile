@@ -7,7 +7,7 @@ DB     ?= data/archive.db
 PORT   ?= 8001
 PORTAL_PORT ?= 8700
 
-.PHONY: install system-deps test lint demo crawl serve bench bench-quality lock clean
+.PHONY: install system-deps test lint demo crawl serve bench bench-profile bench-quality lock clean
 
 install: $(STAMP)
 
@@ -53,6 +53,11 @@ serve: $(STAMP)
 # bare fetch vs full crawl, re-crawl, reextract, search latency at 10,000 reports.
 bench: $(STAMP)
 	$(BIN)/python -m bench.perf
+
+# Where the crawl's CPU goes (py-spy over the bench crawl; py-spy installed separately, see
+# bench/profile.py).
+bench-profile: $(STAMP)
+	$(BIN)/python -m bench.profile
 
 # Cleaner quality on the labelled corpus, ours vs plain trafilatura (prints a table).
 bench-quality: $(STAMP)

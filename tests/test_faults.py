@@ -125,6 +125,15 @@ def test_run_record_and_exit_status(fault_crawl) -> None:
     unhealthy = json.loads(run["unhealthy"])
     assert set(unhealthy) == {"waf-site", "dead-host"}
     assert "blocked" in unhealthy["waf-site"] and "network_error" in unhealthy["dead-host"]
+    # The same verdicts in the published per-source health (#8).
+    conn = sqlite3.connect(db)
+    health = dict(conn.execute("SELECT source, status FROM source_health "
+                               "WHERE source IN ('waf-site', 'dead-host')").fetchall())
+    blocked = conn.execute("SELECT blocked, consecutive_failures, last_success FROM "
+                           "source_health WHERE source = 'waf-site'").fetchone()
+    conn.close()
+    assert health == {"waf-site": "blocked", "dead-host": "failing"}
+    assert blocked == (1, 1, None)
     outcomes = json.loads(run["outcomes"])
     assert outcomes["blocked"] >= 5 and outcomes["network_error"] >= 6
     assert run["reports_new"] == 6 and run["pages_fetched"] >= 25
