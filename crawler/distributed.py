@@ -1,10 +1,12 @@
 """Optional distributed mode on scrapy-redis: many crawler processes, one archive writer.
 
 Crawler processes (on one machine or many) share scrapy-redis's request queue and duplicate filter,
-so every URL is fetched once by whichever process is free. They do not touch SQLite: each item is
-pushed to a Redis list, and a single writer process (SQLite keeps one writer) pops the items and
-stores them through the same `ArchiveWriter` as the single-process crawl — same derivation, run
-record, per-source results, health and exit status.
+so every URL is fetched once by whichever process is free. They do not touch SQLite: each page is
+derived in the crawler's own process pool (the pure `archive.derive`, so extraction scales with the
+crawlers) and pushed with its result to a Redis list; a single writer process (SQLite keeps one
+writer) pops them and stores them through the same `ArchiveWriter` as the single-process crawl —
+same records, run record, per-source results, health and exit status. A result made by another
+extractor version is derived again by the writer.
 
     python -m crawler.distributed writer  --redis redis://HOST:6379/0 --db data/archive.db
     python -m crawler.distributed crawler --redis redis://HOST:6379/0      # one or more, anywhere
@@ -24,11 +26,13 @@ import argparse
 import asyncio
 import json
 import logging
+import multiprocessing
 import os
 import socket
 import sys
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -40,11 +44,15 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.http import Request
 
+from archive.derive import Derived, derive
+from archive.extract import EXTRACTOR_VERSION, Extraction
 from archive.lock import ArchiveLock, LockHeld
+from archive.problems import Problem
 from archive.store import Archive, Capture
 from archive.urls import canonical_url
 from crawler.items import FailureItem, PageItem
 from crawler.pipelines import redirect_loop
+from crawler.writer import exit_with_parent
 
 logger = logging.getLogger(__name__)
 EX_TEMPFAIL = 75
@@ -79,30 +87,47 @@ def crawler_settings(redis_url: str, job: str) -> dict[str, Any]:
 
 
 # -- items over Redis ---------------------------------------------------------------------------
-def encode_item(item: PageItem | FailureItem) -> bytes:
+def encode_item(item: PageItem | FailureItem, derived: Derived | None = None) -> bytes:
+    """A page's capture metadata and what the crawler derived from it as JSON, then its body."""
     if isinstance(item, FailureItem):
         return json.dumps({"type": "failure", **asdict(item)}, ensure_ascii=False).encode()
     cap = asdict(item.capture)
     body = cap.pop("body")
-    head = {"type": "page", "capture": cap, "is_listing": item.is_listing, "note": item.note,
-            "links": item.links}  # a start URL's extraction is redone by the writer (pure)
+    head: dict[str, Any] = {"type": "page", "capture": cap, "is_listing": item.is_listing,
+                            "note": item.note, "links": item.links}
+    if derived is not None:
+        head["derived"] = {"extractor_version": EXTRACTOR_VERSION, **asdict(derived)}
     return json.dumps(head, ensure_ascii=False).encode() + SEP + body
 
 
-def decode_item(data: bytes) -> PageItem | FailureItem | dict[str, Any]:
+Decoded = tuple[PageItem | FailureItem, Derived | None] | dict[str, Any]
+
+
+def decode_item(data: bytes) -> Decoded:
+    """(item, derived) — derived None when absent or made by another extractor version, so the
+    writer derives it again — or a control record ({"type": "closed", …})."""
     head, _, body = data.partition(SEP)
     obj = json.loads(head)
     kind = obj.pop("type")
     if kind == "failure":
-        return FailureItem(**obj)
+        return FailureItem(**obj), None
     if kind == "page":
-        return PageItem(Capture(**obj["capture"], body=body), is_listing=obj["is_listing"],
+        item = PageItem(Capture(**obj["capture"], body=body), is_listing=obj["is_listing"],
                         note=obj["note"], links=obj["links"])
-    return {"type": kind, **obj}   # control records: closed
+        d = obj.get("derived")
+        if not d or d.pop("extractor_version") != EXTRACTOR_VERSION:
+            return item, None
+        derived = Derived(
+            d["sha256"], Problem(**d["problem"]) if d["problem"] else None,
+            Extraction(**d["extraction"]) if d["extraction"] else None,
+            tuple(d["index"]) if d["index"] else None)  # type: ignore[arg-type]
+        return item, derived
+    return {"type": kind, **obj}
 
 
 class RedisItemsPipeline:
-    """Crawler side: hand every item to the writer through the job's Redis list."""
+    """Crawler side: derive each page here (extraction scales with the crawlers, not the writer)
+    and hand item and result to the writer through the job's Redis list."""
 
     def __init__(self, crawler: Crawler) -> None:
         s = crawler.settings
@@ -110,6 +135,19 @@ class RedisItemsPipeline:
         self.server = redis.Redis.from_url(s["REDIS_URL"])
         self.key = keys(s["ARCHIVE_REDIS_JOB"])["items"]
         self.max_items = s.getint("ARCHIVE_REDIS_MAX_ITEMS", 2000)
+        workers = s.get("ARCHIVE_WORKERS")
+        self.workers = (os.cpu_count() or 1) if workers is None else int(workers)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def open_spider(self) -> None:
+        if self.workers > 0:
+            self.pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("forkserver"),
+                initializer=exit_with_parent, initargs=(os.getpid(),))
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -125,7 +163,16 @@ class RedisItemsPipeline:
         # Backpressure: a writer that falls behind slows the crawlers instead of filling Redis.
         while self.server.llen(self.key) >= self.max_items:
             await asyncio.sleep(0.05)
-        self.server.rpush(self.key, encode_item(item))
+        derived = None
+        if isinstance(item, PageItem):
+            cap = item.capture
+            args = (cap.body, cap.headers, cap.status, cap.url, item.is_listing, item.extraction)
+            try:
+                derived = (await asyncio.wrap_future(self.pool.submit(derive, *args))
+                           if self.pool is not None else derive(*args))
+            except Exception:  # the writer derives it again and records what goes wrong
+                logger.exception("could not derive %s; the writer will", cap.url)
+        self.server.rpush(self.key, encode_item(item, derived))
         return item
 
 
@@ -269,10 +316,11 @@ async def run_writer(redis_url: str, job: str, db: str, sources_path: str | None
     slots = asyncio.Semaphore(settings.getint("CONCURRENT_ITEMS"))
     started = time.monotonic()
     status = "finished"
+    origin = {"crawlers": 0, "writer": 0}  # where pages were derived
 
-    async def store(item: PageItem | FailureItem) -> None:
+    async def store(item: PageItem | FailureItem, derived: Derived | None) -> None:
         try:
-            await writer.submit(item)
+            await writer.submit(item, derived)
         finally:
             slots.release()
 
@@ -280,13 +328,15 @@ async def run_writer(redis_url: str, job: str, db: str, sources_path: str | None
         while True:
             got = await aserver.blpop([k["items"]], timeout=1)
             if got is not None:
-                item = decode_item(got[1])
-                if isinstance(item, dict):
-                    closed[item["crawler"]] = item
-                    logger.info("crawler %s closed (%s)", item["crawler"], item["reason"])
+                decoded = decode_item(got[1])
+                if isinstance(decoded, dict):
+                    closed[decoded["crawler"]] = decoded
+                    logger.info("crawler %s closed (%s)", decoded["crawler"], decoded["reason"])
                     continue
+                if isinstance(decoded[0], PageItem):
+                    origin["crawlers" if decoded[1] is not None else "writer"] += 1
                 await slots.acquire()
-                task = asyncio.create_task(store(item))
+                task = asyncio.create_task(store(*decoded))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
                 continue
@@ -311,6 +361,8 @@ async def run_writer(redis_url: str, job: str, db: str, sources_path: str | None
         if tasks:
             await asyncio.gather(*tasks)
     finally:
+        logger.info("pages derived by the crawlers: %d, by the writer: %d", origin["crawlers"],
+                    origin["writer"])
         spared = sum(int(c.get("not_revalidated") or 0) for c in closed.values())
         exit_status, bad = writer.close(status, spared)
         for key in k.values():

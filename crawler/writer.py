@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 EXIT_UNHEALTHY = 3  # exit status of a crawl in which some source is blocked, failing or changed
 
 
-def _exit_with_parent(crawl_pid: int) -> None:
+def exit_with_parent(crawl_pid: int) -> None:
     """Worker initializer: end this worker when the crawl process is gone (even after SIGKILL,
     which gives the pool no chance to shut its workers down)."""
 
@@ -91,7 +91,7 @@ class ArchiveWriter:
             # forkserver: workers do not inherit the event loop's threads and sockets.
             self.pool = ProcessPoolExecutor(self.workers,
                                             mp_context=multiprocessing.get_context("forkserver"),
-                                            initializer=_exit_with_parent, initargs=(os.getpid(),))
+                                            initializer=exit_with_parent, initargs=(os.getpid(),))
         # The writer thread owns the archive connection from here on.
         self.writer = threading.Thread(target=self._writer_loop, name="archive-writer",
                                        daemon=True)
@@ -126,8 +126,8 @@ class ArchiveWriter:
         return exit_status, bad
 
     # -- items ----------------------------------------------------------------------------
-    async def submit(self, item: PageItem | FailureItem) -> None:
-        """Derive (in the pool) and queue one item for writing."""
+    async def submit(self, item: PageItem | FailureItem, derived: Derived | None = None) -> None:
+        """Derive (in the pool, unless `derived` is given) and queue one item for writing."""
         # Backpressure: while the writer is behind, hold this item (and so its response) without
         # blocking the event loop; the crawl then slows down. Without it the queue of pending
         # pages, bodies included, grows with the crawl.
@@ -135,6 +135,9 @@ class ArchiveWriter:
             await asyncio.sleep(0.02)
         if isinstance(item, FailureItem):
             self.queue.put(_Pending(item))
+            return
+        if derived is not None:
+            self.queue.put(_Pending(item, derived))
             return
         cap = item.capture
         args = (cap.body, cap.headers, cap.status, cap.url, item.is_listing, item.extraction)

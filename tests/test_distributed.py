@@ -132,6 +132,8 @@ def test_processes_finish_cleanly(crawls: dict) -> None:
     # Both crawlers took work from the shared queue.
     made = [requests_made(log) for log in logs[1:]]
     assert all(n > 0 for n in made), made
+    # Extraction ran in the crawlers' worker pools (every page: 34 responses), not in the writer.
+    assert "pages derived by the crawlers: 34, by the writer: 0" in logs[0]
     assert crawls["keys_after"] == []  # the writer cleared the job's keys
 
 
@@ -195,3 +197,26 @@ def test_writer_refuses_while_the_archive_is_locked(redis_url: str, sources_file
                                redis_url, "--db", str(db), "--sources", str(sources_file)],
                               cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 75 and "another crawl is writing" in proc.stderr
+
+
+def test_items_carry_what_the_crawler_derived_unless_versions_differ() -> None:
+    from archive.derive import derive
+    from archive.store import Capture
+    from crawler.distributed import decode_item, encode_item
+    from crawler.items import PageItem
+    from tests.portal import PORTAL_ROOT
+
+    path = "zzgxq/zwgk/fzzfjs/202303/t20230330_1021.htm"   # GBK bytes
+    body = (PORTAL_ROOT / path).read_bytes()
+    headers = {"Content-Type": "text/html"}
+    item = PageItem(Capture(url=f"http://127.0.0.1/{path}", source="zz-gxq", role="detail",
+                            status=200, headers=headers, body=body), is_listing=False)
+    derived = derive(body, headers, 200, item.capture.url, False)
+    assert derived.extraction is not None and derived.extraction.kind == "report"
+    got_item, got = decode_item(encode_item(item, derived))
+    assert got_item == item and got_item.capture.body == body   # bytes untouched
+    assert got == derived
+    # A crawler running another extractor version: the writer must derive the page itself.
+    stale = encode_item(item, derived).replace(b'"extractor_version": "', b'"extractor_version": "0', 1)
+    assert decode_item(stale) == (item, None)
+    assert decode_item(encode_item(item)) == (item, None)
