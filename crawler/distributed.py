@@ -15,8 +15,9 @@ Protocol (keys under `fzzf:<job>:`): the writer takes the archive lock, clears t
 publishes the archive's revalidation data (`validators`) and sets `ready`; crawlers wait for
 `ready`, register in `crawlers`, keep `alive:<id>` fresh and set `busy:<id>` while working, and
 stay open while the queue has requests or another crawler is busy (its responses may add more).
-A crawler that closes pushes a `closed` record. The writer ends when every registered crawler has
-closed (or stopped heart-beating) and the item list is empty, then clears the job's keys.
+A crawler that closes pushes a `closed` record. The writer keeps `ready` fresh (a crawler whose
+writer died closes itself) and ends when every registered crawler has closed (or stopped
+heart-beating) and the item list is empty, then clears the job's keys.
 Redis must be private: scrapy-redis stores requests pickled.
 """
 
@@ -57,7 +58,8 @@ from crawler.writer import exit_with_parent
 logger = logging.getLogger(__name__)
 EX_TEMPFAIL = 75
 HEARTBEAT_SECONDS = 2.0
-ALIVE_TTL = 20          # a crawler silent this long is taken for dead
+ALIVE_TTL = 20          # s; a crawler or writer silent this long is taken for dead
+                        # (ARCHIVE_REDIS_TTL overrides; keep it well above HEARTBEAT_SECONDS)
 SEP = b"\0"             # item = JSON header, NUL, raw body bytes (JSON never contains a raw NUL)
 
 
@@ -210,6 +212,8 @@ class DistributedCrawl:
         self.server = redis.Redis.from_url(s["REDIS_URL"])
         self.id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._beat: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[None] | None = None
+        self.ttl = s.getint("ARCHIVE_REDIS_TTL", ALIVE_TTL)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -232,13 +236,20 @@ class DistributedCrawl:
                     run.decode() if run else "?")
 
     def _heartbeat_once(self) -> None:
-        self.server.set(self.k["alive"] + self.id, "1", ex=ALIVE_TTL)
+        self.server.set(self.k["alive"] + self.id, "1", ex=self.ttl)
+        if not self.server.exists(self.k["ready"]) and self._closing is None:
+            # The writer refreshes `ready`; gone means it died: stop instead of filling Redis.
+            logger.error("the archive writer of job %s is gone; closing this crawler",
+                         self.k["ready"])
+            self._closing = asyncio.get_running_loop().create_task(
+                self.crawler.engine.close_spider_async(reason="writer_gone"))
+            return
         engine = self.crawler.engine
         idle = engine is None or engine.spider is None or engine.spider_is_idle()
         if idle:
             self.server.delete(self.k["busy"] + self.id)
         else:
-            self.server.set(self.k["busy"] + self.id, "1", ex=ALIVE_TTL)
+            self.server.set(self.k["busy"] + self.id, "1", ex=self.ttl)
 
     async def _heartbeat(self) -> None:
         while True:
@@ -308,7 +319,15 @@ async def run_writer(redis_url: str, job: str, db: str, sources_path: str | None
         archive.close()
     writer = ArchiveWriter(writer_config(settings, "distributed"), spider.sources)
     run_id = writer.open()
-    server.set(k["ready"], run_id)
+    ttl = settings.getint("ARCHIVE_REDIS_TTL", ALIVE_TTL)
+    server.set(k["ready"], run_id, ex=ttl)
+
+    async def keep_ready() -> None:  # `ready` lives as long as the writer does
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await aserver.set(k["ready"], run_id, ex=ttl)
+
+    keeper = asyncio.create_task(keep_ready())
     logger.info("writer ready: run %s, job %s; start crawlers with --redis %s --job %s",
                 run_id, job, redis_url, job)
     closed: dict[str, dict[str, Any]] = {}
@@ -361,6 +380,7 @@ async def run_writer(redis_url: str, job: str, db: str, sources_path: str | None
         if tasks:
             await asyncio.gather(*tasks)
     finally:
+        keeper.cancel()
         logger.info("pages derived by the crawlers: %d, by the writer: %d", origin["crawlers"],
                     origin["writer"])
         spared = sum(int(c.get("not_revalidated") or 0) for c in closed.values())

@@ -20,7 +20,7 @@ import pytest
 import redis
 
 from tests.conftest import REPO, run_crawl
-from tests.portal import SamplePortal
+from tests.portal import SamplePortal, render_sources
 from tests.test_resilience import snapshot
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -220,3 +220,48 @@ def test_items_carry_what_the_crawler_derived_unless_versions_differ() -> None:
     stale = encode_item(item, derived).replace(b'"extractor_version": "', b'"extractor_version": "0', 1)
     assert decode_item(stale) == (item, None)
     assert decode_item(encode_item(item)) == (item, None)
+
+
+def test_writer_killed_mid_crawl_stops_the_crawlers_and_the_run_shows_died(
+        redis_url: str, tmp_path: Path) -> None:
+    import signal
+
+    db = tmp_path / "killed.db"
+    ttl = ["-s", "ARCHIVE_REDIS_TTL=3"]
+    cmd = [sys.executable, "-m", "crawler.distributed"]
+    with SamplePortal(delay=0.3) as slow:
+        sources = tmp_path / "s.yaml"
+        sources.write_text(render_sources(slow.base_url), encoding="utf-8")
+        common = ["--redis", redis_url, "--job", "killed", "--sources", str(sources), *FAST, *ttl]
+        writer = subprocess.Popen([*cmd, "writer", *common, "--db", str(db)], cwd=REPO,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        crawler = subprocess.Popen([*cmd, "crawler", *common, *CRAWLER], cwd=REPO,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if one(db, "SELECT COUNT(*) FROM fetch_log")[0][0] >= 3:
+                        break
+                except sqlite3.Error:
+                    pass
+                time.sleep(0.1)
+            else:
+                pytest.fail("the writer stored nothing")
+            writer.send_signal(signal.SIGKILL)
+            writer.wait(timeout=10)
+            out, _ = crawler.communicate(timeout=60)   # it notices and closes by itself
+        finally:
+            for p in (writer, crawler):
+                if p.poll() is None:
+                    p.kill()
+    assert "the archive writer of job fzzf:killed:ready is gone" in out
+    assert "Spider closed (writer_gone)" in out
+    assert one(db, "SELECT status FROM crawl_runs") == [("running",)]
+    # The next writer takes the lock and marks the dead run.
+    nxt = subprocess.run([*cmd, "writer", "--redis", redis_url, "--job", "killed", "--db", str(db),
+                          "--sources", str(sources), "--wait-crawlers", "1"], cwd=REPO,
+                         capture_output=True, text=True, timeout=60)
+    assert "run 1 in" in nxt.stderr and "marked died" in nxt.stderr
+    assert one(db, "SELECT id, status FROM crawl_runs ORDER BY id") == [
+        (1, "died"), (2, "stopped: no crawler joined within 1 s")]
