@@ -66,7 +66,8 @@ SEP = b"\0"             # item = JSON header, NUL, raw body bytes (JSON never co
 def keys(job: str) -> dict[str, str]:
     p = f"fzzf:{job}"
     return {name: f"{p}:{name}" for name in
-            ("requests", "dupefilter", "items", "ready", "validators", "crawlers", "closed")} | {
+            ("requests", "dupefilter", "items", "ready", "validators", "crawlers", "closed",
+             "writer")} | {
         "alive": f"{p}:alive:", "busy": f"{p}:busy:"}
 
 
@@ -306,8 +307,14 @@ async def run_writer(redis_url: str, job: str, db: str, sources_path: str | None
     spider = ReportsSpider(sources=sources_path, only=only)  # loads and validates the registry
     k = keys(job)
     server = redis.Redis.from_url(redis_url)
+    ttl = settings.getint("ARCHIVE_REDIS_TTL", ALIVE_TTL)
+    me = f"{socket.gethostname()}-{os.getpid()}"
+    if not server.set(k["writer"], me, nx=True, ex=ttl):
+        holder = (server.get(k["writer"]) or b"?").decode()
+        raise LockHeld(f"another writer ({holder}) runs job {job!r} on this Redis; if it died, "
+                       f"its claim expires within {ttl} s")
     aserver = aioredis.Redis.from_url(redis_url)
-    server.delete(*[key for key in k.values() if not key.endswith(":")])
+    server.delete(*[key for key in k.values() if not key.endswith(":") and key != k["writer"]])
     archive = Archive(db)
     try:
         for run_id in archive.mark_dead_runs():
@@ -319,13 +326,13 @@ async def run_writer(redis_url: str, job: str, db: str, sources_path: str | None
         archive.close()
     writer = ArchiveWriter(writer_config(settings, "distributed"), spider.sources)
     run_id = writer.open()
-    ttl = settings.getint("ARCHIVE_REDIS_TTL", ALIVE_TTL)
     server.set(k["ready"], run_id, ex=ttl)
 
-    async def keep_ready() -> None:  # `ready` lives as long as the writer does
+    async def keep_ready() -> None:  # `ready` and the job claim live as long as the writer does
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             await aserver.set(k["ready"], run_id, ex=ttl)
+            await aserver.set(k["writer"], me, ex=ttl)
 
     keeper = asyncio.create_task(keep_ready())
     logger.info("writer ready: run %s, job %s; start crawlers with --redis %s --job %s",

@@ -265,3 +265,23 @@ def test_writer_killed_mid_crawl_stops_the_crawlers_and_the_run_shows_died(
     assert "run 1 in" in nxt.stderr and "marked died" in nxt.stderr
     assert one(db, "SELECT id, status FROM crawl_runs ORDER BY id") == [
         (1, "died"), (2, "stopped: no crawler joined within 1 s")]
+
+
+def test_one_writer_per_job(redis_url: str, sources_file: Path, tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "crawler.distributed", "writer", "--redis", redis_url,
+           "--job", "twice", "--sources", str(sources_file), "--wait-crawlers", "8"]
+    first = subprocess.Popen([*cmd, "--db", str(tmp_path / "a.db")], cwd=REPO,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = redis.Redis.from_url(redis_url)
+        deadline = time.monotonic() + 30
+        while not client.exists("fzzf:twice:ready") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        second = subprocess.run([*cmd, "--db", str(tmp_path / "b.db")], cwd=REPO,
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode == 75
+        assert "another writer (" in second.stderr and "runs job 'twice'" in second.stderr
+        assert client.exists("fzzf:twice:ready")  # the first writer's job was left alone
+    finally:
+        first.kill()
+        first.wait()
