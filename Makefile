@@ -64,7 +64,9 @@ bench-quality: $(STAMP)
 	$(BIN)/python -m bench.quality
 
 lock:
-	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock.new && mv requirements.lock.new requirements.lock
+	{ echo "# Full pinned dependency set (direct pins live in pyproject.toml). Regenerate: make lock"; \
+	  $(BIN)/python -m pip freeze --exclude-editable; } > requirements.lock.new && \
+	  mv requirements.lock.new requirements.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
