@@ -80,6 +80,7 @@ class ExportSummary:
     not_modified_skipped: int = 0
     bytes: int = 0
     last_run: int | None = None  # the highest run looked at: the next export's `since_run`
+    held_back: list[int] = field(default_factory=list)  # runs still running (incremental only)
 
     @property
     def records(self) -> int:
@@ -88,7 +89,9 @@ class ExportSummary:
     def line(self) -> str:
         return (f"files={len(self.files)} records={self.records} responses={self.responses} "
                 f"revisits={self.revisits} not_modified_skipped={self.not_modified_skipped} "
-                f"bytes={self.bytes} last_run={self.last_run}")
+                f"bytes={self.bytes} last_run={self.last_run}"
+                + (f" held_back_running_runs={','.join(map(str, self.held_back))}"
+                   if self.held_back else ""))
 
 
 # -- pure parts ---------------------------------------------------------------------------------
@@ -215,7 +218,10 @@ def _where(since_run: int | None, source: str | None) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     args: list[Any] = []
     if since_run is not None:
-        clauses.append("c.run_id > ?")
+        # Incremental: a run still writing is held back whole, so `last_run` never passes it and
+        # the next export takes all of it (runs are serialised by the crawl lock: it is the last).
+        clauses.append("c.run_id > ? AND c.run_id NOT IN "
+                       "(SELECT id FROM crawl_runs WHERE status = 'running')")
         args.append(since_run)
     if source is not None:
         clauses.append("c.source = ?")
@@ -296,6 +302,10 @@ def export_warc(db_path: str | Path, out_dir: str | Path, *, since_run: int | No
     rolling = _RollingWriter(out, started.strftime("%Y%m%d%H%M%S"), max_size, info)
     try:
         where, args = _where(since_run, source)
+        if since_run is not None:
+            summary.held_back = [r[0] for r in conn.execute(
+                "SELECT id FROM crawl_runs WHERE status = 'running' AND id > ? ORDER BY id",
+                [since_run])]
         total = conn.execute(f"SELECT COUNT(*) {_FROM}{where}", args).fetchone()[0]
         out.mkdir(parents=True, exist_ok=True)
         with tqdm(total=total, desc="export-warc", unit="capture", disable=not progress) as bar:

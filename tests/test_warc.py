@@ -347,3 +347,23 @@ def test_rollover_starts_files_with_warcinfo_and_ids_are_stable(runs: Path,
     again = [r.warc["WARC-Record-ID"] for r in read_warcs(tmp_path / "whole")
              if r.type == "response"]
     assert ids == again and len(set(ids)) == len(ids)
+
+
+def test_incremental_export_holds_back_a_run_still_running(runs: Path, tmp_path: Path) -> None:
+    db = tmp_path / "copy.db"
+    src = sqlite3.connect(runs)
+    src.backup(dst := sqlite3.connect(db))
+    src.close()
+    dst.execute("UPDATE crawl_runs SET status = 'running', finished_at = NULL WHERE id = 3")
+    dst.commit()
+    got = summary(export(db, tmp_path / "during", "--quiet", "--since-run", "2"))
+    # Run 3 is still writing: none of it now, and last_run stays at 2 so the next export gets it.
+    assert got["records"] == "0" and got["last_run"] == "2"
+    assert got["held_back_running_runs"] == "3"
+    dst.execute("UPDATE crawl_runs SET status = 'finished' WHERE id = 3")
+    dst.commit()
+    dst.close()
+    got = summary(export(db, tmp_path / "after", "--quiet", "--since-run", "2"))
+    assert got["last_run"] == "3" and "held_back_running_runs" not in got
+    assert int(got["responses"]) == len([r for r in captures(db, "run_id = 3").values()
+                                         if r["status"] != 304])
