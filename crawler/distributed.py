@@ -57,9 +57,7 @@ from crawler.writer import exit_with_parent
 
 logger = logging.getLogger(__name__)
 EX_TEMPFAIL = 75
-HEARTBEAT_SECONDS = 2.0
-ALIVE_TTL = 20          # s; a crawler or writer silent this long is taken for dead
-                        # (ARCHIVE_REDIS_TTL overrides; keep it well above HEARTBEAT_SECONDS)
+HEARTBEAT_SECONDS = 2.0  # keep ARCHIVE_REDIS_TTL (settings) well above this
 SEP = b"\0"             # item = JSON header, NUL, raw body bytes (JSON never contains a raw NUL)
 
 
@@ -137,7 +135,7 @@ class RedisItemsPipeline:
         self.crawler = crawler
         self.server = redis.Redis.from_url(s["REDIS_URL"])
         self.key = keys(s["ARCHIVE_REDIS_JOB"])["items"]
-        self.max_items = s.getint("ARCHIVE_REDIS_MAX_ITEMS", 2000)
+        self.max_items = s.getint("ARCHIVE_REDIS_MAX_ITEMS")
         workers = s.get("ARCHIVE_WORKERS")
         self.workers = (os.cpu_count() or 1) if workers is None else int(workers)
         self.pool: ProcessPoolExecutor | None = None
@@ -214,7 +212,7 @@ class DistributedCrawl:
         self.id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._beat: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
-        self.ttl = s.getint("ARCHIVE_REDIS_TTL", ALIVE_TTL)
+        self.ttl = s.getint("ARCHIVE_REDIS_TTL")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -307,7 +305,7 @@ async def run_writer(redis_url: str, job: str, db: str, sources_path: str | None
     spider = ReportsSpider(sources=sources_path, only=only)  # loads and validates the registry
     k = keys(job)
     server = redis.Redis.from_url(redis_url)
-    ttl = settings.getint("ARCHIVE_REDIS_TTL", ALIVE_TTL)
+    ttl = settings.getint("ARCHIVE_REDIS_TTL")
     me = f"{socket.gethostname()}-{os.getpid()}"
     if not server.set(k["writer"], me, nx=True, ex=ttl):
         holder = (server.get(k["writer"]) or b"?").decode()

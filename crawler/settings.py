@@ -21,6 +21,9 @@ CRAWL_MAX_LISTING_PAGES = 30       # listing pages followed per start URL (bound
 ARCHIVE_WORKERS = None             # extraction processes; None = one per core; 0 = in-thread
 ARCHIVE_BATCH_SIZE = 50            # pages per write transaction
 ARCHIVE_FLUSH_SECONDS = 1.0        # pending pages are written at least this often
+ARCHIVE_REDIS_JOB = None           # set by `python -m crawler.distributed crawler`: the Redis job
+ARCHIVE_REDIS_MAX_ITEMS = 2000     # distributed mode: crawlers wait while this many items queue
+ARCHIVE_REDIS_TTL = 20             # distributed mode: s without a heartbeat = crawler/writer dead
 ARCHIVE_HEALTH_FAIL_ON = ["blocked", "failing", "shape_changed"]  # source states that make the
                                    # crawl exit 3 (add "overdue" to be told of missing reports)
 ARCHIVE_CONTACT_URL = os.environ.get("ARCHIVE_CONTACT_URL",
