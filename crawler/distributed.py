@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import json
 import logging
-import multiprocessing
 import os
 import socket
 import sys
@@ -45,7 +44,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.http import Request
 
-from archive.derive import Derived, derive
+from archive.derive import Derived
 from archive.extract import EXTRACTOR_VERSION, Extraction
 from archive.lock import ArchiveLock, LockHeld
 from archive.problems import Problem
@@ -53,7 +52,7 @@ from archive.store import Archive, Capture
 from archive.urls import canonical_url
 from crawler.items import FailureItem, PageItem
 from crawler.pipelines import redirect_loop
-from crawler.writer import exit_with_parent
+from crawler.writer import derive_item, derive_pool, worker_count
 
 logger = logging.getLogger(__name__)
 EX_TEMPFAIL = 75
@@ -136,15 +135,11 @@ class RedisItemsPipeline:
         self.server = redis.Redis.from_url(s["REDIS_URL"])
         self.key = keys(s["ARCHIVE_REDIS_JOB"])["items"]
         self.max_items = s.getint("ARCHIVE_REDIS_MAX_ITEMS")
-        workers = s.get("ARCHIVE_WORKERS")
-        self.workers = (os.cpu_count() or 1) if workers is None else int(workers)
+        self.workers = worker_count(s.get("ARCHIVE_WORKERS"))
         self.pool: ProcessPoolExecutor | None = None
 
     def open_spider(self) -> None:
-        if self.workers > 0:
-            self.pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("forkserver"),
-                initializer=exit_with_parent, initargs=(os.getpid(),))
+        self.pool = derive_pool(self.workers)
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -166,13 +161,10 @@ class RedisItemsPipeline:
             await asyncio.sleep(0.05)
         derived = None
         if isinstance(item, PageItem):
-            cap = item.capture
-            args = (cap.body, cap.headers, cap.status, cap.url, item.is_listing, item.extraction)
             try:
-                derived = (await asyncio.wrap_future(self.pool.submit(derive, *args))
-                           if self.pool is not None else derive(*args))
+                derived = await derive_item(self.pool, item)
             except Exception:  # the writer derives it again and records what goes wrong
-                logger.exception("could not derive %s; the writer will", cap.url)
+                logger.exception("could not derive %s; the writer will", item.capture.url)
         self.server.rpush(self.key, encode_item(item, derived))
         return item
 

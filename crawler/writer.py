@@ -47,6 +47,29 @@ def exit_with_parent(crawl_pid: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+def worker_count(workers: int | str | None) -> int:
+    """ARCHIVE_WORKERS: None = one per core; 0 = derive in the calling thread."""
+    return (os.cpu_count() or 1) if workers is None else int(workers)
+
+
+def derive_pool(workers: int) -> ProcessPoolExecutor | None:
+    """The extraction process pool (None for 0 workers). forkserver: workers do not inherit the
+    event loop's threads and sockets; they end with the process that started them."""
+    if workers <= 0:
+        return None
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=exit_with_parent, initargs=(os.getpid(),))
+
+
+async def derive_item(pool: Executor | None, item: PageItem) -> Derived:
+    """`archive.derive` for one page, in the pool without blocking the event loop."""
+    cap = item.capture
+    args = (cap.body, cap.headers, cap.status, cap.url, item.is_listing, item.extraction)
+    if pool is None:
+        return derive(*args)
+    return await asyncio.wrap_future(pool.submit(derive, *args))
+
+
 @dataclass(slots=True)
 class _Pending:
     item: PageItem | FailureItem
@@ -71,7 +94,7 @@ class ArchiveWriter:
         self.config = config
         self.db_path = config.db_path
         self.sources = sources
-        self.workers = (os.cpu_count() or 1) if config.workers is None else int(config.workers)
+        self.workers = worker_count(config.workers)
         self.max_pending = 4 * config.batch_size
         self.archive: Archive | None = None
         self.pool: Executor | None = None
@@ -87,11 +110,7 @@ class ArchiveWriter:
         self.archive = Archive(self.db_path)
         self.archive.save_sources(s.as_row() for s in self.sources.values())
         self.run_id = self.archive.start_run(self.sources, mode=self.config.mode)
-        if self.workers > 0:
-            # forkserver: workers do not inherit the event loop's threads and sockets.
-            self.pool = ProcessPoolExecutor(self.workers,
-                                            mp_context=multiprocessing.get_context("forkserver"),
-                                            initializer=exit_with_parent, initargs=(os.getpid(),))
+        self.pool = derive_pool(self.workers)
         # The writer thread owns the archive connection from here on.
         self.writer = threading.Thread(target=self._writer_loop, name="archive-writer",
                                        daemon=True)
@@ -139,16 +158,10 @@ class ArchiveWriter:
         if derived is not None:
             self.queue.put(_Pending(item, derived))
             return
-        cap = item.capture
-        args = (cap.body, cap.headers, cap.status, cap.url, item.is_listing, item.extraction)
         try:
-            if self.pool is not None:
-                derived = await asyncio.wrap_future(self.pool.submit(derive, *args))
-            else:
-                derived = derive(*args)
-            self.queue.put(_Pending(item, derived))
+            self.queue.put(_Pending(item, await derive_item(self.pool, item)))
         except Exception as exc:  # a page the cleaner cannot handle must not vanish
-            logger.exception("could not derive %s", cap.url)
+            logger.exception("could not derive %s", item.capture.url)
             self.queue.put(_Pending(item, None, f"{type(exc).__name__}: {exc}"))
 
     def submit_failure(self, item: FailureItem) -> None:
