@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,12 +24,22 @@ class CrawlResult:
     output: str
 
 
+# Crawl settings for tests: no start delay, short backoff, every archived page revalidated.
+FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0.05", "-s", "LOGSTATS_INTERVAL=0",
+        "-s", "RETRY_BACKOFF_BASE=0.05", "-s", "ARCHIVE_REVALIDATE_DAYS=0"]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (until someone binds it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def run_crawl(sources: Path, db: Path, *settings: str, timeout: float = 120) -> CrawlResult:
     """Run `scrapy crawl reports` exactly as a user would, in a subprocess."""
     cmd = [str(BIN / "scrapy"), "crawl", "reports", "-a", f"sources={sources}",
-           "-s", f"ARCHIVE_DB={db}", "-s", "AUTOTHROTTLE_START_DELAY=0.05",
-           "-s", "LOGSTATS_INTERVAL=0", "-s", "RETRY_BACKOFF_BASE=0.05",
-           "-s", "ARCHIVE_REVALIDATE_DAYS=0"]
+           "-s", f"ARCHIVE_DB={db}", *FAST]
     for s in settings:
         cmd += ["-s", s]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import REPO, run_crawl
+from tests.conftest import FAST, REPO, free_port, run_crawl
 from tests.portal import SamplePortal, render_sources
 from tests.test_resilience import snapshot
 
@@ -30,16 +29,10 @@ if REDIS_SERVER is None:
     pytest.skip("redis-server not installed (apt-get install redis-server)",
                 allow_module_level=True)
 
-FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0.05", "-s", "RETRY_BACKOFF_BASE=0.05",
-        "-s", "ARCHIVE_REVALIDATE_DAYS=0", "-s", "LOGSTATS_INTERVAL=0"]
 # One request at a time per crawler, so that both crawlers take work from the shared queue.
 CRAWLER = ["-s", "CONCURRENT_REQUESTS=1"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

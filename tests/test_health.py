@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,18 +15,14 @@ import yaml
 from datasette.app import Datasette
 
 from archive.health import due_year
-from tests.conftest import REPO
+from tests.conftest import FAST as BASE_FAST
+from tests.conftest import REPO, free_port
 from tests.portal import SamplePortal, render_sources
 
-FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0.05", "-s", "RETRY_BACKOFF_BASE=0.05",
-        "-s", "ARCHIVE_REVALIDATE_DAYS=0", "-s", "LOGSTATS_INTERVAL=0", "-s", "RETRY_TIMES=1"]
+FAST = [*BASE_FAST, "-s", "RETRY_TIMES=1"]
 CQ_GXQ_LISTING = "gxq/zwgk/fzzfjsndbg/index.html"
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def crawl(db: Path, sources: Path, log: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -63,7 +58,7 @@ def history(portal: SamplePortal, tmp_path_factory: pytest.TempPathFactory) -> d
     good.write_text(render_sources(portal.base_url), encoding="utf-8")
     down = tmp / "down.yaml"
     down.write_text(good.read_text("utf-8").replace(
-        f"{portal.base_url.rstrip('/')}/nbhtz/", f"http://127.0.0.1:{closed_port()}/nbhtz/"),
+        f"{portal.base_url.rstrip('/')}/nbhtz/", f"http://127.0.0.1:{free_port()}/nbhtz/"),
         encoding="utf-8")
     listing = portal.root / CQ_GXQ_LISTING
     original = listing.read_bytes()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import sqlite3
 import subprocess
 import threading
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from archive.store import Archive
-from tests.conftest import BIN, REPO, run_crawl
+from tests.conftest import BIN, REPO, free_port, run_crawl
 from tests.portal import SamplePortal, render_sources
 
 CRAWL = [str(BIN / "scrapy"), "crawl", "reports", "-s", "AUTOTHROTTLE_ENABLED=False",
@@ -105,10 +104,6 @@ def test_sigkill_part_way_then_restart_equals_an_uninterrupted_crawl(tmp_path: P
     assert snapshot(db) == snapshot(tmp_path / "ref.db")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_readers_see_no_locks_and_no_torn_writes_during_a_crawl(tmp_path: Path) -> None:

@@ -15,11 +15,8 @@ import pytest
 
 from archive.lock import ArchiveLock
 from crawler.schedule import MONTHLY_OFF_SEASON, WEEKLY_IN_SEASON, Job, cron_file, systemd_units
-from tests.conftest import REPO
+from tests.conftest import FAST, REPO
 from tests.portal import SamplePortal, render_sources
-
-FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0.05", "-s", "RETRY_BACKOFF_BASE=0.05",
-        "-s", "ARCHIVE_REVALIDATE_DAYS=0", "-s", "LOGSTATS_INTERVAL=0"]
 
 
 def season_2027() -> set[date]:

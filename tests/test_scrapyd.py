@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +26,8 @@ from urllib.request import urlopen
 
 import pytest
 
+from tests.conftest import FAST as FAST_ARGS
+from tests.conftest import free_port
 from tests.portal import PORTAL_ROOT, SamplePortal
 
 REPO = Path(__file__).resolve().parent.parent
@@ -35,12 +36,7 @@ PROJECT = "fzzf_archive"  # scrapy.cfg [deploy] project
 TARGET = "pytest"
 VERSION = "r1"
 EXPECTED = json.loads((PORTAL_ROOT / "expected.json").read_text(encoding="utf-8"))
-FAST = {  # as conftest.run_crawl
-    "AUTOTHROTTLE_START_DELAY": "0.05",
-    "RETRY_BACKOFF_BASE": "0.05",
-    "ARCHIVE_REVALIDATE_DAYS": "0",
-    "LOGSTATS_INTERVAL": "0",
-}
+FAST = dict(kv.split("=", 1) for kv in FAST_ARGS[1::2])  # conftest's settings, as a mapping
 JOB_TIMEOUT = 120.0
 BUILD_LEFTOVERS = ("build", "fzzf_archive.egg-info")  # what `setup.py bdist_egg` leaves behind
 
@@ -101,10 +97,6 @@ class Scrapyd:
             time.sleep(0.1)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
