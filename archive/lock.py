@@ -10,9 +10,14 @@ from __future__ import annotations
 import fcntl
 import os
 import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+
+from archive.store import Archive
 
 
 class LockHeld(RuntimeError):
@@ -51,3 +56,20 @@ class ArchiveLock:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+@contextmanager
+def crawl_lock(db_path: str | Path) -> Iterator[list[int]]:
+    """Hold the archive's crawl lock for a run. Holding it proves no other run is live, so runs
+    left `running` are marked `died` first (their ids are yielded, and named on stderr).
+    Raises LockHeld when another crawl holds it."""
+    with ArchiveLock(db_path):
+        archive = Archive(db_path)
+        try:
+            dead = archive.mark_dead_runs()
+        finally:
+            archive.close()
+        for run_id in dead:
+            print(f"warning: run {run_id} in {db_path} had died without finishing; marked died",
+                  file=sys.stderr)
+        yield dead

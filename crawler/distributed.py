@@ -46,7 +46,7 @@ from scrapy.http import Request
 
 from archive.derive import Derived
 from archive.extract import EXTRACTOR_VERSION, Extraction
-from archive.lock import ArchiveLock, LockHeld
+from archive.lock import LockHeld, crawl_lock
 from archive.problems import Problem
 from archive.store import Archive, Capture
 from archive.urls import canonical_url
@@ -305,15 +305,13 @@ async def run_writer(redis_url: str, job: str, db: str, sources_path: str | None
                        f"its claim expires within {ttl} s")
     aserver = aioredis.Redis.from_url(redis_url)
     server.delete(*[key for key in k.values() if not key.endswith(":") and key != k["writer"]])
-    archive = Archive(db)
-    try:
-        for run_id in archive.mark_dead_runs():
-            logger.warning("run %s in %s had died without finishing; marked died", run_id, db)
-        if settings.getbool("ARCHIVE_REVALIDATE"):
+    if settings.getbool("ARCHIVE_REVALIDATE"):
+        archive = Archive(db)
+        try:
             n = publish_validators(archive, server, k["validators"])
-            logger.info("published revalidation data for %d archived pages", n)
-    finally:
-        archive.close()
+        finally:
+            archive.close()
+        logger.info("published revalidation data for %d archived pages", n)
     writer = ArchiveWriter(writer_config(settings, "distributed"), spider.sources)
     run_id = writer.open()
     server.set(k["ready"], run_id, ex=ttl)
@@ -458,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=overrides.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     try:
-        with ArchiveLock(args.db):
+        with crawl_lock(args.db):
             return asyncio.run(run_writer(args.redis, args.job, args.db, args.sources,
                                           args.only, overrides, args.wait_crawlers))
     except LockHeld as exc:

@@ -15,8 +15,7 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from archive.lock import ArchiveLock, LockHeld
-from archive.store import Archive
+from archive.lock import LockHeld, crawl_lock
 from crawler.sources import DEFAULT_SOURCES, SourcesError, load_sources
 
 EX_TEMPFAIL = 75  # sysexits.h: "try again later" — another crawl holds the archive
@@ -39,14 +38,7 @@ class Command(ScrapyCrawl):
             return
         db = self.settings["ARCHIVE_DB"]
         try:
-            with ArchiveLock(db):
-                archive = Archive(db)
-                try:
-                    for run_id in archive.mark_dead_runs():
-                        print(f"warning: run {run_id} in {db} had died without finishing; "
-                              "marked died", file=sys.stderr)
-                finally:
-                    archive.close()
+            with crawl_lock(db):
                 self._crawl(args, opts)
         except LockHeld as exc:
             print(f"error: {exc}", file=sys.stderr)
