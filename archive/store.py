@@ -336,13 +336,14 @@ class Archive:
                 "start_urls": json.dumps(list(row.get("start_urls", [])), ensure_ascii=False),
                 "hosts": json.dumps(sorted(row.get("hosts", [])), ensure_ascii=False),
                 "evidence": json.dumps(list(row.get("evidence", [])), ensure_ascii=False),
+                "covers": json.dumps(list(row.get("covers", [])), ensure_ascii=False),
                 "province": division.province if division else None,
                 "city": division.city if division else None,
                 "county": division.county if division else None,
                 "updated_at": now,
             })
         with self.db.atomic():
-            self.db["sources"].upsert_all(records, pk="name")
+            self.db["sources"].upsert_all(records, pk="name", alter=True)
 
     # -- revalidation ---------------------------------------------------------------------
     def validators(self, url: str) -> dict[str, str]:

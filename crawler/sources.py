@@ -22,7 +22,12 @@ CMS_FAMILIES = ("trs", "hanweb", "gkmlpt", "nfcms", "plain", "other")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _ADCODE = re.compile(r"^\d{6}$")
 REQUIRED = ("name", "region", "start_urls")
-OPTIONAL = ("adcode", "level", "hosts", "cms", "evidence", "hints", "notes")
+OPTIONAL = ("adcode", "level", "hosts", "cms", "evidence", "hints", "notes", "kind", "body",
+            "covers")
+# column: a listing column (or a lone report URL); portal: a government website to explore for its
+# report columns; directory: a page listing government websites (candidate portals).
+KINDS = ("column", "portal", "directory")
+COVERS_FIELDS = {"name": str, "adcode": str, "level": str}
 HINTS = {"max_listing_pages": int, "link_pattern": str}
 
 
@@ -41,6 +46,9 @@ class Source:
     hosts: frozenset[str] = frozenset()
     evidence: tuple[dict[str, str], ...] = ()
     hints: dict[str, Any] = field(default_factory=dict)
+    kind: str = "column"
+    body: str | None = None       # the issuing body's name, for a department or zone entry
+    covers: tuple[dict[str, str], ...] = ()  # bodies a collection column carries reports of
 
     def allows(self, url: str) -> bool:
         """Whether a URL is on one of this source's hosts (start-URL hosts plus `hosts`)."""
@@ -50,7 +58,8 @@ class Source:
     def as_row(self) -> dict[str, Any]:
         return {"name": self.name, "region": self.region, "adcode": self.adcode,
                 "level": self.level, "cms": self.cms, "start_urls": list(self.start_urls),
-                "hosts": sorted(self.hosts), "evidence": list(self.evidence)}
+                "hosts": sorted(self.hosts), "evidence": list(self.evidence),
+                "kind": self.kind, "body": self.body, "covers": list(self.covers)}
 
 
 def _http_url(value: Any) -> bool:
@@ -170,12 +179,37 @@ def load_sources(path: str | Path = DEFAULT_SOURCES) -> list[Source]:
         evidence = raw.get("evidence") or []
         if isinstance(evidence, dict):
             evidence = [evidence]
+        kind = raw.get("kind", "column")
+        if kind not in KINDS:
+            err(at("kind"), entry, "kind", f"must be one of {', '.join(KINDS)}")
+        body = raw.get("body")
+        if body is not None and not (isinstance(body, str) and body.strip()):
+            err(at("body"), entry, "body",
+                "must be the issuing body's name, e.g. 重庆市九龙坡区司法局")
+        covers = raw.get("covers") or []
+        if not isinstance(covers, list):
+            err(at("covers"), entry, "covers", "must be a list of {name, adcode, level} mappings")
+            covers = []
+        for item in covers:
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                err(at("covers"), entry, "covers", f"each item needs a 'name': got {item!r}")
+                continue
+            for key, value in item.items():
+                if key not in COVERS_FIELDS:
+                    err(at("covers"), entry, f"covers.{key}",
+                        f"unknown field (allowed: {', '.join(COVERS_FIELDS)})")
+                elif key == "adcode" and not _ADCODE.match(str(value)):
+                    err(at("covers"), entry, "covers.adcode", f"must be 6 digits, got {value!r}")
+                elif key == "level" and value not in LEVELS:
+                    err(at("covers"), entry, "covers.level", f"must be one of {', '.join(LEVELS)}")
         if len(problems) > n_problems:
             continue
         all_hosts = {urlsplit(u).hostname.lower() for u in urls} | {h.lower() for h in hosts}
         sources.append(Source(
             name=name, region=raw["region"], start_urls=tuple(urls), adcode=adcode, level=level,
             cms=cms, hosts=frozenset(all_hosts), evidence=tuple(evidence), hints=dict(hints),
+            kind=kind, body=body.strip() if isinstance(body, str) else None,
+            covers=tuple({k: str(v) for k, v in c.items()} for c in covers),
         ))
     if problems:
         raise SourcesError("\n".join(problems))
