@@ -104,6 +104,28 @@ REPORT_COLUMNS = (
            "Where each metadata value came from (JSON object: field → source)"),
 )
 
+LEVELS = {"province": "省级", "city": "市级", "county": "县级", "zone": "开发区",
+          "department": "部门"}
+# Coded values as readers see them, Chinese first (the stored value stays English).
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "issuer_level": LEVELS,
+    "level": LEVELS,
+    "deadline_status": {"on_time": "按时", "late": "逾期", "missing": "缺失",
+                        "not_covered": "未覆盖",
+                        "undated": "日期不明"},
+    "status": {"ok": "正常", "blocked": "被拦截", "failing": "连续失败",
+               "shape_changed": "列表结构变化", "overdue": "逾期未发布", "never_crawled": "未抓取",
+               "found": "已找到", "missing": "缺失"},
+    "quality": {"ok": "正常", "mirror": "转载站", "lossy": "有乱码"},
+}
+
+
+def value_label(column: str, value: object) -> str | None:
+    """'县级 county' for ('issuer_level', 'county'); None when the value has no label."""
+    label = VALUE_LABELS.get(column, {}).get(value) if isinstance(value, str) else None
+    return f"{label} {value}" if label else None
+
+
 DATASETS: dict[str, Dataset] = {
     "reports": Dataset("reports", "报告 · Reports", "reports", "report_year",
                        "province, city, county, published, url", REPORT_COLUMNS,

@@ -134,7 +134,8 @@ def test_crawled_script_is_escaped_everywhere(crawled_archive: Path) -> None:
 
     pages = [
         client_get(crawled_archive, f"/archive/reports/{tilde_encode(url)}").text,
-        client_get(crawled_archive, "/archive/reports", _search="XSS").text,
+        client_get(crawled_archive, "/archive/reports", _search="XSS-FIXTURE").text,
+        client_get(crawled_archive, "/archive/reports", _search="XSS", _all="1").text,
         client_get(crawled_archive, "/archive/search", q="XSS-FIXTURE", order="").text,
     ]
     for html in pages:

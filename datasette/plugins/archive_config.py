@@ -21,10 +21,11 @@ from datasette.utils import tilde_encode
 CONFIG = Path(__file__).resolve().parent.parent
 TABLES_FILE = CONFIG / "tables.yml"
 QUERIES_DIR = CONFIG / "queries"
-RECHECK_SECONDS = 5.0  # a database without `reports` may become an archive (a crawl starting)
+RECHECK_SECONDS = 5.0  # a crawl or migration may add `reports` or its columns while served
 
 _yaml_cache: dict[Path, tuple[float, Any]] = {}
 _archives: dict[str, tuple[bool, float]] = {}
+_columns: dict[str, set[str]] = {}  # database -> columns of its reports table
 
 
 def _load(path: Path) -> Any:
@@ -53,11 +54,11 @@ def canned_query_files() -> dict[str, dict]:
 
 
 def is_archive(datasette, name: str) -> bool:
-    """Whether database `name` has a `reports` table (cached; a negative answer is re-checked)."""
+    """Whether database `name` has a `reports` table (re-checked every few seconds)."""
     if name.startswith("_"):
         return False
     known = _archives.get(name)
-    if known and (known[0] or time.monotonic() - known[1] < RECHECK_SECONDS):
+    if known and time.monotonic() - known[1] < RECHECK_SECONDS:
         return known[0]
     db = datasette.databases.get(name)
     found = False
@@ -65,8 +66,9 @@ def is_archive(datasette, name: str) -> bool:
         try:
             conn = sqlite3.connect(Path(db.path).resolve().as_uri() + "?mode=ro", uri=True)
             try:
-                found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                                     "AND name = 'reports'").fetchone() is not None
+                columns = {r[1] for r in conn.execute("PRAGMA table_info(reports)")}
+                found = bool(columns)
+                _columns[name] = columns
             finally:
                 conn.close()
         except sqlite3.Error:
@@ -77,6 +79,15 @@ def is_archive(datasette, name: str) -> bool:
 
 def archive_names(datasette) -> list[str]:
     return [name for name in datasette.databases if is_archive(datasette, name)]
+
+
+def settings_for(name: str) -> dict[str, dict]:
+    """tables.yml with each facet list cut to the columns the database's reports table has."""
+    tables = copy.deepcopy(table_settings())
+    columns = _columns.get(name)
+    if columns and "facets" in tables.get("reports", {}):
+        tables["reports"]["facets"] = [f for f in tables["reports"]["facets"] if f in columns]
+    return tables
 
 
 def database_description(datasette, name: str) -> str:
@@ -96,10 +107,12 @@ def database_description(datasette, name: str) -> str:
 @hookimpl
 def get_metadata(datasette, key, database, table):
     # Fresh copies every call: Datasette merges later metadata sources into these dicts in place.
-    tables = table_settings()
+    # Query titles here too: plugins such as datasette-atom read them from metadata (the
+    # canned_queries hook replaces these entries with the full queries).
+    titles = {name: {"title": q.get("title", name)} for name, q in canned_query_files().items()}
     return {"databases": {
         name: {"description_html": database_description(datasette, name),
-               "tables": copy.deepcopy(tables)}
+               "tables": settings_for(name), "queries": copy.deepcopy(titles)}
         for name in archive_names(datasette)}}
 
 
