@@ -220,6 +220,29 @@ def write(conn: sqlite3.Connection, dataset: Dataset, year: int | str, fmt: str,
     return count
 
 
+def holdings(conn: sqlite3.Connection) -> dict[str, object]:
+    """What an archive holds, for its front page: reports, issuing bodies, years, last crawl."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    columns = set(table_columns(conn, "reports"))
+    reports, first, last = conn.execute(
+        "SELECT count(*), min(report_year), max(report_year) FROM reports").fetchone()
+    years = conn.execute("SELECT count(DISTINCT report_year) FROM reports").fetchone()[0]
+    # `bodies` holds governments once raw bytes live in `payloads`; before, count issuers.
+    if "payloads" in tables and "bodies" in tables:
+        bodies = conn.execute("SELECT count(*) FROM bodies").fetchone()[0]
+    elif "issuer" in columns:
+        bodies = conn.execute("SELECT count(DISTINCT issuer) FROM reports").fetchone()[0]
+    else:
+        bodies = conn.execute("SELECT count(DISTINCT coalesce(publisher, region, source)) "
+                              "FROM reports").fetchone()[0]
+    sources = (conn.execute("SELECT count(*) FROM sources").fetchone()[0]
+               if "sources" in tables else None)
+    last_crawl = (conn.execute("SELECT max(coalesce(finished_at, started_at)) FROM crawl_runs")
+                  .fetchone()[0] if "crawl_runs" in tables else None)
+    return {"reports": reports, "bodies": bodies, "sources": sources, "years": years,
+            "first_year": first, "last_year": last, "last_crawl": last_crawl}
+
+
 def dictionary_markdown() -> str:
     """docs/data-dictionary.md: every exportable dataset and its columns."""
     lines = ["# Data dictionary · 数据字典", "",
