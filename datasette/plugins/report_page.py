@@ -1,7 +1,8 @@
 """Report pages, archived captures, version diffs and the coverage page.
 
 - row pages of `reports` get the report as a document (template row.html, vars from here);
-- /-/capture/<db>/<id>: an archived response as text, never as HTML (crawled scripts stay inert);
+- /-/capture/<db>/<id>: an archived response as text (crawled scripts stay inert);
+- /-/capture/<db>/<id>/view: the archived page rendered, sandboxed, with no network (CSP);
 - /-/diff/<db>?url=…&a=<version id>&b=<version id>: a side-by-side diff of two versions;
 - /-/coverage/<db>: sources × years, on-time share, and charts drawn as inline SVG.
 """
@@ -18,6 +19,13 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from archive.decode import decode_body
+
+
+async def _payloads(datasette, db: str) -> str:
+    """The raw-bytes table: `payloads` once `bodies` names the governments (schema change)."""
+    if db in datasette.databases and "payloads" in await datasette.get_database(db).table_names():
+        return "payloads"
+    return "bodies"
 
 
 async def _rows(datasette, db: str, sql: str, params=None) -> list[dict]:
@@ -43,19 +51,51 @@ def extra_template_vars(template, database, table, view_name, request, datasette
             "SELECT id, content_hash, fetched_at, derived_at, extractor_version, length(text) AS "
             "chars FROM report_versions WHERE url = ? ORDER BY id", [pk])
         provenance = json.loads(report.get("provenance") or "{}")
+        captures = await _rows(datasette, database,
+                               "SELECT id, fetched_at, headers FROM captures WHERE id = ?",
+                               [report.get("capture_id")])
+        capture = captures[0] if captures else {}
+        ctype = _content_type(capture.get("headers"))
+        archived = datasette.absolute_url(
+            request, datasette.urls.row(database, table, tilde_encode(pk)))
         return {"report": report, "versions": versions, "provenance": provenance,
                 "paragraphs": (report["text"] or "").split("\n"),
-                "report_json": datasette.urls.row(database, table, tilde_encode(pk), "json")}
+                "report_json": datasette.urls.row(database, table, tilde_encode(pk), "json"),
+                "capture": capture, "capture_is_html": "html" in ctype,
+                "capture_view": datasette.urls.path(
+                    f"/-/capture/{tilde_encode(database)}/{report.get('capture_id')}/view"),
+                "archived_url": archived, "citation": citation(report, archived, capture)}
 
     return inner
 
 
+def _content_type(headers_json: str | None) -> str:
+    headers = json.loads(headers_json or "{}")
+    return ({k.lower(): v for k, v in headers.items()}.get("content-type") or "").lower()
+
+
+def citation(report: dict, archived: str, capture: dict) -> dict[str, str]:
+    """GB/T 7714-2015 for an online document ([EB/OL], published date, retrieval date), and a
+    plain form with everything a reader needs to find the same text again."""
+    issuer = report.get("issuer") or report.get("publisher") or report.get("region") or "佚名"
+    retrieved = (capture.get("fetched_at") or report.get("first_seen") or "")[:10]
+    published = report.get("published") or ""
+    gbt = (f"{issuer}. {report['title']}[EB/OL]. "
+           + (f"({published})" if published else "")
+           + f"[{retrieved}]. {report['url']}. 存档: {archived}.")
+    plain = (f"{issuer}，《{report['title']}》（{report.get('report_year') or '年度不详'}年度），"
+             f"原文 {report['url']}，存档 {archived}，获取于 {retrieved}，"
+             f"正文 SHA-256 {report.get('content_hash')}")
+    return {"gbt": gbt, "plain": plain, "retrieved": retrieved}
+
+
 async def capture(request, datasette):
-    db, capture_id = request.url_vars["db"], int(request.url_vars["id"])
+    db, capture_id = tilde_decode(request.url_vars["db"]), int(request.url_vars["id"])
     rows = await _rows(
         datasette, db,
         "SELECT c.url, c.status, c.headers, c.fetched_at, b.body FROM captures c "
-        "LEFT JOIN bodies b ON b.sha256 = c.sha256 WHERE c.id = ?", [capture_id])
+        f"LEFT JOIN {await _payloads(datasette, db)} b ON b.sha256 = c.sha256 "
+        "WHERE c.id = ?", [capture_id])
     if not rows:
         return Response.text("no such capture", status=404)
     row = rows[0]
@@ -71,8 +111,75 @@ async def capture(request, datasette):
                                   "Content-Security-Policy": "default-src 'none'"})
 
 
+# The rendered view of an archived page: the page's own HTML, re-encoded as UTF-8, under a CSP
+# that forbids every fetch (images, styles, frames, scripts: `default-src 'none'`) except inline
+# styles and data: images, and sandboxes the document (no scripts, forms, popups or same origin)
+# even when opened outside the report page's <iframe sandbox="">.
+VIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+            "frame-ancestors 'self'; sandbox")
+
+
+async def capture_view(request, datasette):
+    db, capture_id = tilde_decode(request.url_vars["db"]), int(request.url_vars["id"])
+    rows = await _rows(
+        datasette, db,
+        "SELECT c.headers, b.body FROM captures c "
+        f"LEFT JOIN {await _payloads(datasette, db)} b ON b.sha256 = c.sha256 "
+        "WHERE c.id = ?", [capture_id])
+    if not rows:
+        return Response.text("no such capture", status=404)
+    ctype = _content_type(rows[0]["headers"])
+    headers = {"Content-Security-Policy": VIEW_CSP, "X-Content-Type-Options": "nosniff",
+               "Referrer-Policy": "no-referrer"}
+    if "html" not in ctype:
+        return Response.text("这份抓取不是网页，请看文本视图 · not an HTML capture: see the "
+                             "text view", status=415, headers=headers)
+    decoded = decode_body(rows[0]["body"] or b"", ctype)
+    return Response.html(decoded.text, headers=headers)
+
+
+def paragraph_diff(old: list[str], new: list[str]) -> list[dict]:
+    """Changed paragraphs side by side, whole (no fixed-width wrapping); equal runs collapsed to
+    their first and last paragraph; within a changed pair, the changed characters marked."""
+    rows: list[dict] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            span = list(range(i1, i2))
+            keep = span if len(span) <= 2 else [span[0], None, span[-1]]
+            for i in keep:
+                rows.append({"kind": "skip", "n": len(span) - 2} if i is None else
+                            {"kind": "equal", "old": escape(old[i]),
+                             "new": escape(new[j1 + i - i1]), "a": i + 1, "b": j1 + i - i1 + 1})
+            continue
+        for k in range(max(i2 - i1, j2 - j1)):
+            a = old[i1 + k] if i1 + k < i2 else None
+            b = new[j1 + k] if j1 + k < j2 else None
+            left, right = _marked(a, b)
+            rows.append({"kind": tag, "old": left, "new": right,
+                         "a": i1 + k + 1 if a is not None else "",
+                         "b": j1 + k + 1 if b is not None else ""})
+    return rows
+
+
+def _marked(a: str | None, b: str | None) -> tuple[Markup, Markup]:
+    if a is None or b is None:
+        return escape(a or ""), escape(b or "")
+    left, right = [], []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            left.append(escape(a[i1:i2]))
+            right.append(escape(b[j1:j2]))
+        else:
+            if i2 > i1:
+                left.append(Markup("<del>") + escape(a[i1:i2]) + Markup("</del>"))
+            if j2 > j1:
+                right.append(Markup("<ins>") + escape(b[j1:j2]) + Markup("</ins>"))
+    return Markup("").join(left), Markup("").join(right)
+
+
 async def diff(request, datasette):
-    db = request.url_vars["db"]
+    db = tilde_decode(request.url_vars["db"])
     url, a, b = request.args.get("url"), request.args.get("a"), request.args.get("b")
     rows = await _rows(datasette, db,
                        "SELECT id, fetched_at, text FROM report_versions WHERE url = ? AND id IN "
@@ -80,12 +187,14 @@ async def diff(request, datasette):
     if len(rows) != 2:
         return Response.text("need two versions of one report: ?url=…&a=…&b=…", status=400)
     old, new = rows
-    table = difflib.HtmlDiff(wrapcolumn=60).make_table(
-        old["text"].split("\n"), new["text"].split("\n"),
-        fromdesc=f"version {old['id']} ({old['fetched_at']})",
-        todesc=f"version {new['id']} ({new['fetched_at']})", context=True)
+    titles = await _rows(datasette, db, "SELECT title FROM reports WHERE url = ?", [url])
     return Response.html(await datasette.render_template(
-        "report_diff.html", {"url": url, "table": Markup(table)}, request=request))
+        "report_diff.html", {
+            "url": url, "old": old, "new": new,
+            "title": titles[0]["title"] if titles else url,
+            "report_link": datasette.urls.row(db, "reports", tilde_encode(url)),
+            "rows": paragraph_diff(old["text"].split("\n"), new["text"].split("\n"))},
+        request=request))
 
 
 def _bars(values: list[tuple[str, float]], fmt: str, colour: str, title: str) -> Markup:
@@ -109,7 +218,7 @@ def _bars(values: list[tuple[str, float]], fmt: str, colour: str, title: str) ->
 
 
 async def coverage(request, datasette):
-    db = request.url_vars["db"]
+    db = tilde_decode(request.url_vars["db"])
     per_year = await _rows(datasette, db, """
         SELECT report_year, COUNT(*) AS reports,
           SUM(published IS NOT NULL AND published <= printf('%d-03-31', report_year + 1))
@@ -161,6 +270,7 @@ async def coverage(request, datasette):
 def register_routes():
     return [
         (r"^/-/capture/(?P<db>[^/]+)/(?P<id>\d+)$", capture),
+        (r"^/-/capture/(?P<db>[^/]+)/(?P<id>\d+)/view$", capture_view),
         (r"^/-/diff/(?P<db>[^/]+)$", diff),
         (r"^/-/coverage/(?P<db>[^/]+)$", coverage),
     ]
