@@ -28,6 +28,16 @@ READER_COLUMNS = (
     ("original", "原文", "Original", None),
 )
 _LABELS = {c.name: (c.zh, c.en) for d in DATASETS.values() for c in d.columns}
+# Columns of canned queries and other tables that the data dictionary does not cover.
+_LABELS.update({name: (zh, "") for name, zh in {
+    "archived": "存档", "snippet": "摘要", "reports": "报告数", "regions": "地区",
+    "versions": "版本数", "status": "状态", "days_vs_deadline": "距截止日天数", "level": "级别",
+    "sources": "来源数", "with_report": "有报告", "percent": "百分比", "summary": "说明",
+    "last_success": "最近成功", "consecutive_failures": "连续失败次数",
+    "latest_report_year": "最新报告年度", "due_year": "应发布年度", "name": "名称",
+    "outcome": "结果", "result": "判定", "reason": "原因", "role": "角色", "fetched_at": "抓取时间",
+    "cms": "网站系统", "level_label": "级别", "year": "年度", "term": "词语", "q": "搜索词",
+    "order": "排序", "id": "编号"}.items()})
 
 
 def column_label(name: str) -> str:
