@@ -83,9 +83,9 @@ def test_search_open_report_and_screenshot(datasette_url: str, browser, tmp_path
     box.send_keys("复议", Keys.ENTER)
     time.sleep(0.5)
     assert "_search=" in browser.current_url
-    rows = browser.find_elements(By.CSS_SELECTOR, "table.rows-and-columns tbody tr")
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.reader tbody tr")
     assert rows, browser.page_source[:2000]
-    link = browser.find_element(By.CSS_SELECTOR, "table.rows-and-columns tbody tr td a")
+    link = browser.find_element(By.CSS_SELECTOR, "table.reader tbody tr td a")
     link.click()
     time.sleep(0.5)
     heading = browser.find_element(By.CSS_SELECTOR, "article.report h1").text
@@ -100,10 +100,69 @@ def test_search_open_report_and_screenshot(datasette_url: str, browser, tmp_path
 def test_crawled_script_fixture_is_inert(datasette_url: str, browser) -> None:
     browser.get(datasette_url + "/archive/reports?_search=XSS-FIXTURE")
     time.sleep(0.3)
-    link = browser.find_element(By.CSS_SELECTOR, "table.rows-and-columns tbody tr td a")
+    link = browser.find_element(By.CSS_SELECTOR, "table.reader tbody tr td a")
     link.click()
     time.sleep(0.5)
     body_text = browser.find_element(By.CSS_SELECTOR, "section.report-body").text
     assert "<script>document.title='XSS-FIXTURE'" in body_text  # shown as text
     assert browser.title != "XSS-FIXTURE"
     assert browser.execute_script("return document.body.dataset.xss || null") is None
+
+
+PAGES = {  # name -> path on the crawled sample archive
+    "home": "/",
+    "reports": "/archive/reports",
+    "search": "/archive/reports?_search=复议",
+    "downloads": "/-/downloads/archive",
+}
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_reader_pages_at_desktop_and_phone_width(datasette_url: str, browser, tmp_path: Path,
+                                                 width: int) -> None:
+    """Screenshots of what a researcher sees, and the checks a reader needs: the archived copy
+    linked first, titles readable (not wrapped to a few characters a line), Chinese labels, no
+    raw JSON in default views."""
+    shots = Path(os.environ.get("SCREENSHOT_DIR", tmp_path))
+    browser.set_window_size(width, 1000)
+    pages = dict(PAGES)
+    browser.get(datasette_url + PAGES["reports"])
+    first = browser.find_element(By.CSS_SELECTOR, "table.reader tbody tr td.title a")
+    pages["report"] = first.get_attribute("href").removeprefix(datasette_url)
+    for name, path in pages.items():
+        browser.get(datasette_url + path)
+        time.sleep(0.3)
+        browser.save_screenshot(str(shots / f"{name}-{width}.png"))
+        text = browser.find_element(By.TAG_NAME, "body").text
+        assert '{"' not in text, name  # no raw JSON on any default view
+        if name in ("reports", "search"):
+            rows = browser.find_elements(By.CSS_SELECTOR, "table.reader tbody tr")
+            assert rows, name
+            labels = browser.find_elements(By.CSS_SELECTOR, "table.reader th")
+            assert labels[0].get_attribute("textContent").strip().startswith("标题")
+            for row in rows:
+                link = row.find_element(By.TAG_NAME, "a")
+                assert "/archive/reports/" in link.get_attribute("href")  # archived copy first
+                title = row.find_element(By.CSS_SELECTOR, "td.title a")
+                # Readable: a title gets at least ~12 characters a line, so 2 lines at most
+                # for these 20–35 character titles.
+                cell = row.find_element(By.CSS_SELECTOR, "td.title")
+                assert cell.size["width"] >= min(250, width - 60), (name, cell.size)
+                line = float(browser.execute_script(
+                    "return parseFloat(getComputedStyle(arguments[0]).lineHeight)", title))
+                assert title.size["height"] <= 3.2 * line, (name, title.text, title.size)
+            if name == "search":
+                marks = browser.find_elements(By.CSS_SELECTOR, "table.reader p.snippet mark")
+                assert marks and marks[0].text == "复议"
+        if name == "home":
+            assert "收录" in text and "台账" in text and "下载" in text
+        if name == "report":
+            assert "引用 · Cite this report" in text and "GB/T 7714" in text
+            frame = browser.find_element(By.CSS_SELECTOR, ".report-capture iframe")
+            assert frame.get_attribute("sandbox") == ""
+            assert frame.size["height"] > 200 and frame.size["width"] >= min(300, width - 60)
+        if name == "downloads":
+            assert "数据字典 · Data dictionary" in text
+            assert browser.find_elements(By.CSS_SELECTOR, "a.download")
+    for name in pages:
+        assert (shots / f"{name}-{width}.png").stat().st_size > 5_000
