@@ -10,13 +10,14 @@ code plus a normalised name for a department or a zone (`500107:司法局`, `330
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from archive.divisions import FIRST_REPORT_YEAR, Government, find_governments, government, stem
 
 # Where the issuer part of a title ends: "关于", the report year, or the topic itself.
 _ISSUER_END = re.compile(
     r"关于|(?:19|20)\d{2}\s*年|[二〇○零一三四五六七八九]{4}年|法治政府|法治建设|依法行政|法治.{0,4}建设|年度")
+_LEADING_YEAR = re.compile(r"^(?:19|20)\d{2}\s*年度?")
 _BRACKETED = re.compile(r"^[【\[〔(（][^】\]〕)）]{0,12}[】\]〕)）]")
 _JOINERS = re.compile(r"[、，,\s]+|(?<=[委府局区县市])(?:和|及|与)")
 _PARTY = re.compile(r"^(?:中共|中国共产党)|(?:[区县市省旗州盟]委|党委)$")
@@ -24,6 +25,8 @@ _GOV_SUFFIX = re.compile(r"^(?:人民政府|政府)$")
 _ZONE = re.compile(
     r"高新|开发区|新区|园区|管委会|管理委员会|试验区|保税区|自贸|示范区|合作区|工业区|港区")
 _ZONE_TAIL = re.compile(r"(?:党工委|工委|管委会|管理委员会|管委|办公室)+$")
+_LEADING_DIVISION = re.compile(
+    r"^([\u4e00-\u9fff]{2,7}?(?:省|自治区|市|自治州|州|地区|盟))([\u4e00-\u9fff(（][^省]{2,})$")
 _DEPARTMENT = re.compile(r"(?:局|厅|委员会|委|办公室|办|署|院|中心|所|队|站|会|处|部)$")
 _SIGNATURE_DATE = re.compile(
     r"^\s*(?:(?:19|20)\d{2}|[二〇○零一三四五六七八九]{4})\s*年.{1,6}日\s*$")
@@ -49,6 +52,7 @@ class Context:
     region: str | None = None
     body: str | None = None      # the entry's body, for a department or zone entry
     site_id_code: str | None = None
+    zones: dict[str, str] = field(default_factory=dict)  # registry zones: name → host adcode
 
 
 def normalise_zone(name: str) -> str:
@@ -58,7 +62,15 @@ def normalise_zone(name: str) -> str:
     n = n.replace("国家级", "").replace("国家", "")
     n = n.replace("高新技术产业开发区", "高新区").replace("高新技术开发区", "高新区")
     n = n.replace("经济技术开发区", "经开区").replace("经济开发区", "经开区")
+    # Leading division names add nothing inside a body id that carries the code:
+    # 广东省珠海市珠海高新区 and 珠海高新区 are one zone.
+    while (m := _LEADING_DIVISION.match(n)) is not None and _is_division(m.group(1)):
+        n = m.group(2)
     return n
+
+
+def _is_division(name: str) -> bool:
+    return any(name in (g.short, g.name, g.province) for g in find_governments(name))
 
 
 def same_zone(a: str, b: str) -> bool:
@@ -87,6 +99,7 @@ def title_issuer(title: str) -> str | None:
     t = re.sub(r"\s+", " ", title or "").strip()
     while (m := _BRACKETED.match(t)) is not None:
         t = t[m.end():].strip()
+    t = _LEADING_YEAR.sub("", t)  # "2023年闵行区法治政府建设…": the issuer follows the year
     m = _ISSUER_END.search(t)
     head = t[: m.start()] if m else ""
     head = head.strip(" 《》“”\"'：:·-—_")
@@ -140,6 +153,8 @@ def _one(piece: str, ctx: Context, year: int | None, how: str) -> Issuer | None:
         own = normalise_zone(ctx.body or ctx.region or "")
         if ctx.level == "zone" and own and same_zone(own, zone):
             zone = own  # one body however the title words it
+        else:
+            zone = next((n for n in ctx.zones if same_zone(n, zone)), zone)
         return Issuer(zone, f"{adcode}:{zone}", adcode, "zone", piece, how)
     if rest and _DEPARTMENT.search(rest):
         host = gov or (government(ctx.adcode, year) if ctx.adcode else None)
@@ -160,6 +175,9 @@ def _zone_adcode(zone: str, gov: Government | None, ctx: Context) -> str | None:
     own = normalise_zone(ctx.body or ctx.region or "")
     if ctx.level == "zone" and ctx.adcode and own and same_zone(own, zone):
         return ctx.adcode
+    for name, adcode in ctx.zones.items():  # a zone the registry knows, found on another site
+        if same_zone(name, zone):
+            return adcode
     if gov is not None:
         return gov.adcode
     return ctx.adcode

@@ -78,6 +78,7 @@ def source_context(row: dict[str, Any]) -> Context:
                    body=row.get("body"))
 
 
+
 def covers_bodies(row: dict[str, Any]) -> list[Issuer]:
     """The bodies a registry entry names: its own, and those its `covers:` list."""
     out: list[Issuer] = []

@@ -25,7 +25,7 @@ from archive import ledger
 from archive.derive import Derived, derive
 from archive.divisions import resolve
 from archive.extract import EXTRACTOR_VERSION, Extraction
-from archive.issuer import Context, attribute
+from archive.issuer import Context, attribute, normalise_zone
 from archive.ledger import deadline_status, ensure_ledger_schema
 from archive.search import index_form
 from archive.urls import canonical_url
@@ -83,6 +83,7 @@ class Archive:
             self.db.enable_wal()
         self.db.execute("PRAGMA synchronous=NORMAL")
         self._sources: dict[str, Context] = {}
+        self._zone_map: dict[str, str] | None = None
         # Search-index writes held back until the end of a write batch (see `deferred_index`).
         self._index_ops: list[tuple[str, list[Any]]] | None = None
         self.migrate()
@@ -353,11 +354,23 @@ class Archive:
             row = self.db.execute(f"SELECT region, adcode, level{body} FROM sources "
                                   "WHERE name = ?", [name]).fetchone()
             self._sources[name] = (Context(region=row[0], adcode=row[1], level=row[2],
-                                           body=row[3]) if row else Context())
+                                           body=row[3], zones=self._zones())
+                                   if row else Context())
         return self._sources[name]
+
+    def _zones(self) -> dict[str, str]:
+        """Zones the registry knows (normalised name → host division), shared by all sources."""
+        if self._zone_map is None:
+            body = "coalesce(body, region)" if "body" in self.db["sources"].columns_dict \
+                else "region"
+            self._zone_map = {normalise_zone(n): a for n, a in self.db.execute(
+                f"SELECT {body}, adcode FROM sources WHERE level = 'zone' AND adcode IS NOT NULL "
+                "ORDER BY name").fetchall() if n}
+        return self._zone_map
 
     def save_sources(self, rows: Iterable[Mapping[str, Any]]) -> None:
         self._sources.clear()
+        self._zone_map = None
         now = utcnow()
         records = []
         for row in rows:
