@@ -80,6 +80,8 @@ REPORT_COLUMNS = (
     Column("year_inferred", "年度为推断", "Year inferred",
            "1 when report_year was inferred from the 成文日期 minus one"),
     Column("issuer_id", "主体编号", "Issuer id", "Key of the issuing body in the bodies table"),
+    Column("copy_of", "转载自", "Copy of",
+           "Set when this is a copy of another archived report (the canonical copy's URL)"),
     Column("issuer_adcode", "主体区划代码", "Issuer division code",
            "Division code of the issuing body (a department: its government's)"),
     Column("adcode", "行政区划代码", "Division code",
@@ -227,19 +229,17 @@ def holdings(conn: sqlite3.Connection) -> dict[str, object]:
     reports, first, last = conn.execute(
         "SELECT count(*), min(report_year), max(report_year) FROM reports").fetchone()
     years = conn.execute("SELECT count(DISTINCT report_year) FROM reports").fetchone()[0]
-    # `bodies` holds governments once raw bytes live in `payloads`; before, count issuers.
-    if "payloads" in tables and "bodies" in tables:
-        bodies = conn.execute("SELECT count(*) FROM bodies").fetchone()[0]
-    elif "issuer" in columns:
-        bodies = conn.execute("SELECT count(DISTINCT issuer) FROM reports").fetchone()[0]
-    else:
-        bodies = conn.execute("SELECT count(DISTINCT coalesce(publisher, region, source)) "
-                              "FROM reports").fetchone()[0]
+    issuer = "issuer" if "issuer" in columns else "coalesce(publisher, region, source)"
+    issuers = conn.execute(f"SELECT count(DISTINCT {issuer}) FROM reports").fetchone()[0]
+    # `bodies` lists the governments obliged to report once raw bytes live in `payloads`.
+    bodies = (conn.execute("SELECT count(*) FROM bodies").fetchone()[0]
+              if "payloads" in tables and "bodies" in tables else None)
     sources = (conn.execute("SELECT count(*) FROM sources").fetchone()[0]
                if "sources" in tables else None)
     last_crawl = (conn.execute("SELECT max(coalesce(finished_at, started_at)) FROM crawl_runs")
                   .fetchone()[0] if "crawl_runs" in tables else None)
-    return {"reports": reports, "bodies": bodies, "sources": sources, "years": years,
+    return {"reports": reports, "issuers": issuers, "bodies": bodies, "sources": sources,
+            "years": years,
             "first_year": first, "last_year": last, "last_crawl": last_crawl}
 
 
