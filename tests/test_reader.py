@@ -144,10 +144,11 @@ def test_report_page_citation_and_sandboxed_capture(crawled_archive: Path) -> No
     doc = lxml.html.fromstring(get(crawled_archive, path).text)
     gbt = doc.cssselect(".cite-gbt")[0].text_content()
     archived = "http://localhost" + path
-    assert gbt.startswith(f"{row['publisher']}. {row['title']}[EB/OL]. ({row['published']})[")
+    issuer = row.get("issuer") or row["publisher"]
+    assert gbt.startswith(f"{issuer}. {row['title']}[EB/OL]. ({row['published']})[")
     assert row["url"] in gbt and archived in gbt
     plain = doc.cssselect(".cite-plain")[0].text_content()
-    for part in (row["publisher"], row["title"], str(row["report_year"]), row["url"], archived,
+    for part in (issuer, row["title"], str(row["report_year"]), row["url"], archived,
                  row["content_hash"]):
         assert part in plain, part
     assert "已存档 · Archived " + row["first_seen"][:10] in doc.text_content()
@@ -168,7 +169,7 @@ def test_diff_links_back_and_keeps_paragraphs_whole(crawled_archive: Path, tmp_p
     url, capture_id, source = archive.db.execute(
         "SELECT url, capture_id, source FROM reports ORDER BY url LIMIT 1").fetchone()
     (body,) = archive.db.execute(
-        "SELECT b.body FROM captures c JOIN bodies b USING (sha256) WHERE c.id = ?",
+        "SELECT b.body FROM captures c JOIN payloads b USING (sha256) WHERE c.id = ?",
         [capture_id]).fetchone()
     ex = extract_page(body, "text/html", url)
     long = "新增段落：" + "依法行政、严格规范公正文明执法，" * 8
