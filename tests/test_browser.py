@@ -114,6 +114,7 @@ PAGES = {  # name -> path on the crawled sample archive
     "reports": "/archive/reports",
     "search": "/archive/reports?_search=复议",
     "downloads": "/-/downloads/archive",
+    "ledger": "/-/ledger/archive",
 }
 
 
@@ -161,6 +162,8 @@ def test_reader_pages_at_desktop_and_phone_width(datasette_url: str, browser, tm
             frame = browser.find_element(By.CSS_SELECTOR, ".report-capture iframe")
             assert frame.get_attribute("sandbox") == ""
             assert frame.size["height"] > 200 and frame.size["width"] >= min(300, width - 60)
+        if name == "ledger":
+            assert "台账" in text or "按时" in text
         if name == "downloads":
             assert "数据字典 · Data dictionary" in text
             assert browser.find_elements(By.CSS_SELECTOR, "a.download")
