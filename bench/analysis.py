@@ -1,0 +1,192 @@
+"""`make bench-analysis`: parts and figures (issue #18) against the labelled set, and their cost.
+
+    python -m bench.analysis [--strict] [--verbose]
+
+Labelled set, built by reading (tests/fixtures/analysis/): the five seed reports, read from
+/work/shared/seeds (or $FZZF_SEEDS) at run time and labelled by line number in seed_labels.json,
+and the report passages written for this project in passages.json. Each text goes through
+`archive.analysis.analyse` as the archive would store it (traditional → simplified first).
+
+- Figures: a predicted figure is right when a labelled one has the same indicator and value (and,
+  for seeds, the same line); each label matches once. Precision and recall per family and overall.
+- Parts: every report × part pair is right when present/absent agrees with the label.
+- Integrity: every value appears verbatim in its sentence, every sentence at its offset.
+- Cost: ms per report (median of repeated runs over the whole set).
+
+Targets: figures precision ≥ 0.95 and recall ≥ 0.85 overall; parts ≥ 95 %; integrity 100 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import json
+import os
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archive.analysis import analyse
+from archive.facts import FAMILIES, INDICATORS, number_value
+from archive.script import has_traditional, to_simplified
+from archive.sections import PARTS, parts_present
+
+HERE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "analysis"
+SEEDS = Path(os.environ.get("FZZF_SEEDS", "/work/shared/seeds"))
+PRECISION_TARGET, RECALL_TARGET, PARTS_TARGET = 0.95, 0.85, 0.95
+
+
+@dataclass
+class Doc:
+    name: str
+    text: str
+    parts: dict[str, object]
+    gold: list[tuple[int | None, str, float]]          # (line or None, indicator, value)
+    by_line: bool
+    predicted: list[tuple[int | None, str, float]] = field(default_factory=list)
+
+
+def load_docs(seeds_dir: Path = SEEDS) -> list[Doc]:
+    docs: list[Doc] = []
+    seeds = json.loads((HERE / "seed_labels.json").read_text(encoding="utf-8"))["seeds"]
+    for s in seeds:
+        path = seeds_dir / s["file"]
+        if not path.exists():
+            print(f"seed {path} missing: left out", file=sys.stderr)
+            continue
+        text = path.read_text(encoding="utf-8")
+        if has_traditional(text):
+            text = to_simplified(text)
+        gold = [(line, ind, _num(v)) for line, ind, v, _unit, _approx in s["facts"]]
+        docs.append(Doc(s["file"], text, s["parts"], gold, True))
+    for p in json.loads((HERE / "passages.json").read_text(encoding="utf-8"))["passages"]:
+        gold = [(None, ind, _num(v)) for ind, v, _unit, _approx in p["facts"]]
+        docs.append(Doc(p["id"], p["text"], p["parts"], gold, False))
+    return docs
+
+
+def _num(value_text: str) -> float:
+    v = number_value(value_text)
+    if v is None:
+        raise ValueError(f"label value {value_text!r} is not a number")
+    return v
+
+
+def _line_starts(text: str) -> list[int]:
+    starts, pos = [], 0
+    for line in text.split("\n"):
+        starts.append(pos)
+        pos += len(line) + 1
+    return starts
+
+
+def run(verbose: bool = False) -> dict[str, object]:
+    docs = load_docs()
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
+    parts_right = parts_total = 0
+    integrity_bad: list[str] = []
+    part_errors: list[str] = []
+    for doc in docs:
+        a = analyse(doc.text)
+        starts = _line_starts(doc.text)
+        for pf in a.facts:
+            f = pf.fact
+            if f.value_text not in f.sentence or \
+                    doc.text[f.sentence_start:f.sentence_start + len(f.sentence)] != f.sentence or \
+                    doc.text[f.position:f.position + len(f.value_text)] != f.value_text:
+                integrity_bad.append(f"{doc.name}: {f.indicator} {f.value_text}")
+            line = bisect.bisect_right(starts, f.position) if doc.by_line else None
+            doc.predicted.append((line, f.indicator, f.value))
+        remaining = Counter(doc.gold)
+        for key in doc.predicted:
+            fam = INDICATORS[key[1]][0]
+            if remaining[key] > 0:
+                remaining[key] -= 1
+                tp[fam] += 1
+            else:
+                fp[fam] += 1
+                if verbose:
+                    print(f"  FP {doc.name} {key}")
+        for key, n in remaining.items():
+            if n > 0:
+                fn[INDICATORS[key[1]][0]] += n
+                if verbose:
+                    print(f"  FN {doc.name} {key} ×{n}")
+        got = parts_present(a.sections)
+        for part in PARTS:
+            parts_total += 1
+            want = doc.parts.get(part) is not None
+            if got[part] == want:
+                parts_right += 1
+            else:
+                part_errors.append(f"{doc.name}:{part} want {'present' if want else 'absent'}")
+
+    # cost: analyse every text, repeated; median ms per report
+    rounds = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for doc in docs:
+            analyse(doc.text)
+        rounds.append((time.perf_counter() - t0) * 1000 / len(docs))
+    chars = sum(len(d.text) for d in docs) / len(docs)
+    seed_rounds = []
+    seed_docs = [d for d in docs if d.by_line]
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for doc in seed_docs:
+            analyse(doc.text)
+        seed_rounds.append((time.perf_counter() - t0) * 1000 / max(1, len(seed_docs)))
+
+    def pr(fam: str | None) -> tuple[float, float, int, int, int]:
+        t = sum(tp.values()) if fam is None else tp[fam]
+        p_ = sum(fp.values()) if fam is None else fp[fam]
+        n_ = sum(fn.values()) if fam is None else fn[fam]
+        precision = t / (t + p_) if t + p_ else 1.0
+        recall = t / (t + n_) if t + n_ else 1.0
+        return precision, recall, t, p_, n_
+
+    print(f"Labelled set: {sum(d.by_line for d in docs)} seed reports + "
+          f"{sum(not d.by_line for d in docs)} written passages, "
+          f"{sum(len(d.gold) for d in docs)} labelled figures\n")
+    print(f"{'family':<12} {'precision':>9} {'recall':>7} {'tp':>4} {'fp':>4} {'fn':>4}")
+    for fam in FAMILIES:
+        p_, r_, t, f_, n_ = pr(fam)
+        if t + f_ + n_:
+            print(f"{fam:<12} {p_:>9.3f} {r_:>7.3f} {t:>4} {f_:>4} {n_:>4}")
+    P, R, t, f_, n_ = pr(None)
+    print(f"{'overall':<12} {P:>9.3f} {R:>7.3f} {t:>4} {f_:>4} {n_:>4}")
+    parts_acc = parts_right / parts_total if parts_total else 1.0
+    print(f"\nParts present/absent right: {parts_right}/{parts_total} = {parts_acc:.3f}"
+          + (f"  (wrong: {', '.join(part_errors)})" if part_errors else ""))
+    by_part: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for e in part_errors:
+        by_part[e.split(":")[1].split()[0]][0] += 1
+    print(f"Integrity (value in sentence, sentence in text): "
+          f"{'all ok' if not integrity_bad else f'{len(integrity_bad)} bad: {integrity_bad[:5]}'}")
+    print(f"Cost: {statistics.median(rounds):.2f} ms per text (mean {chars:,.0f} chars); "
+          f"{statistics.median(seed_rounds):.2f} ms per seed report")
+    ok = P >= PRECISION_TARGET and R >= RECALL_TARGET and parts_acc >= PARTS_TARGET \
+        and not integrity_bad
+    print(f"Targets (P ≥ {PRECISION_TARGET}, R ≥ {RECALL_TARGET}, parts ≥ {PARTS_TARGET}): "
+          f"{'met' if ok else 'MISSED'}")
+    return {"precision": P, "recall": R, "parts": parts_acc, "integrity": not integrity_bad,
+            "ok": ok}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument("--verbose", action="store_true", help="list every miss and false figure")
+    args = ap.parse_args()
+    result = run(args.verbose)
+    if args.strict and not result["ok"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
