@@ -198,7 +198,7 @@ def _count_indicator(c: _Ctx) -> str | None:
                 return "normdoc_cleaned"
             if re.search(r"备案|报备", lead):
                 return "normdoc_filed"
-            if re.search(r"审核|审查", lead):
+            if re.search(r"审核|审查", near):  # "对31件…规范性文件进行合法性审核"
                 return "normdoc_reviewed"
             if re.search(r"出台|制定|印发|发布|制发|起草", lead):
                 return "normdoc_issued"
@@ -206,7 +206,7 @@ def _count_indicator(c: _Ctx) -> str | None:
     # legality review: contracts, decisions, documents
     if unit in _COUNT_UNITS | {"份"} and (
             re.search(r"合法性审[核查]|法律审核|合法性审核", lead)
-            or re.search(r"审[核查].{0,12}合同|合同.{0,8}(?:法律|合法性)?审[核查]", lead)):
+            or re.search(r"审[核查].{0,20}合同|合同.{0,8}(?:法律|合法性)?审[核查]", lead)):
         return "legality_reviewed"
     # major administrative decisions
     if "重大行政决策" in lead and unit in _COUNT_UNITS | {"项", "个", "次"}:
@@ -253,7 +253,7 @@ def _count_indicator(c: _Ctx) -> str | None:
         if unit in ("份", "册", "件") and re.search(r"资料|宣传品|手册|宣传册", near):
             return "pufa_materials"
         return None
-    if unit in ("人次", "人") and re.search(r"受众|参与|覆盖", lead) and re.search(
+    if unit in ("人次", "人") and re.search(r"受众|受教育|参与|覆盖", lead) and re.search(
             r"普法|法治宣传|宣传活动|法治讲座", before):
         return "pufa_participants"
     # disputes and mediation
@@ -360,8 +360,10 @@ def _sentence_facts(text: str, start: int, s: str, prev: str) -> list[Fact]:
         cstart = _clause_start(s, m.start())
         lead = s[cstart:m.start()]
         after = s[m.end():m.end() + 1]
-        if not m.group("num")[0].isdigit() and (
-                not _CN_OK_BEFORE.search(lead) or (after and after in "性是")):
+        raw = m.group("num")
+        if not raw[0].isdigit() and (
+                not (_CN_OK_BEFORE.search(lead) or (len(raw) >= 2 and _VERBS.search(lead)))
+                or (after and after in "性是")):
             continue
         if s[m.start() - 1:m.start()] in ("第", "前") or after in ("年", "月", "日"):
             continue
@@ -385,6 +387,9 @@ def _sentence_facts(text: str, start: int, s: str, prev: str) -> list[Fact]:
                   and last.family in ("pufa", "study", "legality", "normdoc")):
                 # a parallel listing: "民法典进机关87场、长江保护法进机关42场"
                 indicator = last.indicator
+            elif (indicator is None and last is not None and last.indicator == "enforcement_cases"
+                  and re.match(r"(?:已|共)?(?:办结|结案)", lead)):
+                indicator = "enforcement_cases"  # "立案查处…案件1876件，办结1802件"
         if indicator is None:
             continue
         vstart = m.start("num")
