@@ -14,6 +14,7 @@ import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 
+from archive.analysis import Analysis
 from archive.body import find_container, paragraphs
 from archive.classify import classify_title, report_year
 from archive.decode import Decoded, decode_body
@@ -55,6 +56,12 @@ class Extraction:
     encoding: str | None = None
     traditional: bool = False
     provenance: dict[str, str] = field(default_factory=dict)  # field → where its value came from
+    analysis: Analysis | None = None  # parts and figures (#18), set by archive.derive for reports
+
+    def __post_init__(self) -> None:
+        # Derived results travel as JSON in distributed mode: rebuild the nested value.
+        if isinstance(self.analysis, dict):
+            self.analysis = Analysis.from_dict(self.analysis)
 
 
 def _parse(text: str) -> lxml_html.HtmlElement | None:

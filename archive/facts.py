@@ -112,8 +112,8 @@ _NUMBER = re.compile(
     rf"(?P<unit>{_UNITS})"
     r"(?P<after>以上|左右)?"
 )
-# A Chinese numeral is a count only after a verb-like word ("开展学法五次"),
-# not in 一是, 一审, 三项制度.
+# A one-character Chinese numeral is a count only after a verb-like word ("开展学法五次"), not
+# in 一是, 一审, 三项制度; longer ones (十五, 六十三) are numbers (八五, 十四五 are not numerals).
 _CN_OK_BEFORE = re.compile(r"(?:共|计|达|为|开展|举办|召开|组织|办理|审查|审核|收到|受理|学法|学习|"
                            r"培训|讲座|活动|研究)$")
 _SENTENCE = re.compile(r"[^。！？；;!?\n]+[。！？；;!?]?")
@@ -362,7 +362,7 @@ def _sentence_facts(text: str, start: int, s: str, prev: str) -> list[Fact]:
         after = s[m.end():m.end() + 1]
         raw = m.group("num")
         if not raw[0].isdigit() and (
-                not (_CN_OK_BEFORE.search(lead) or (len(raw) >= 2 and _VERBS.search(lead)))
+                not (_CN_OK_BEFORE.search(lead) or len(raw) >= 2)
                 or (after and after in "性是")):
             continue
         if s[m.start() - 1:m.start()] in ("第", "前") or after in ("年", "月", "日"):

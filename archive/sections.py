@@ -171,12 +171,13 @@ def _unheaded(text: str, blocks: list[_Block], sections: list[Section]) -> list[
     measures = [s for s in sections if s.part == "measures"]
     if "shortcomings" not in have and measures:
         host = measures[-1]  # the shortcomings follow the measures
-        for blk in blocks:
-            if not host.start < blk.start < host.end:
-                continue
-            if _SHORT_PARA.search(blk.text.split("。")[0]):
-                sections = _cut(sections, host, blk.start, Section(
-                    "shortcomings", None, blk.start, host.end, "paragraph"))
+        # sentence by sentence: a single-line text may not break its paragraphs at all
+        for m in re.finditer(r"[^。\n]+。?", text[host.start:host.end]):
+            at = host.start + m.start()
+            if m.start() > 0 and _SHORT_PARA.search(m.group()):  # never the heading itself
+                at += len(m.group()) - len(m.group().lstrip())
+                sections = _cut(sections, host, at, Section(
+                    "shortcomings", None, at, host.end, "paragraph"))
                 have.add("shortcomings")
                 measures = [s for s in sections if s.part == "measures"]
                 break

@@ -21,6 +21,8 @@ from typing import Any
 
 import sqlite_utils
 
+from archive.analysis_store import ensure_schema as ensure_analysis_schema
+from archive.analysis_store import save_analysis
 from archive.derive import Derived, derive
 from archive.divisions import resolve
 from archive.extract import EXTRACTOR_VERSION, Extraction
@@ -84,6 +86,7 @@ class Archive:
         # Search-index writes held back until the end of a write batch (see `deferred_index`).
         self._index_ops: list[tuple[str, list[Any]]] | None = None
         self.migrate()
+        ensure_analysis_schema(self.db)  # #18: report_sections, report_facts, report_parts
 
     # -- schema ---------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -504,6 +507,7 @@ class Archive:
             "quality_reason": ex.quality_reason,
             "provenance": json.dumps(provenance, ensure_ascii=False, sort_keys=True),
         }
+        save_analysis(self.db, url, ex.text, ex.content_hash, ex.analysis)  # #18, if changed
         old = self.db.execute("SELECT content_hash, title, text FROM reports WHERE url = ?",
                               [url]).fetchone()
         self.db.execute(
