@@ -7,7 +7,8 @@ DB     ?= data/archive.db
 PORT   ?= 8001
 PORTAL_PORT ?= 8700
 
-.PHONY: install system-deps test lint demo crawl serve bench bench-profile bench-quality lock clean
+.PHONY: install system-deps test lint demo crawl serve bench bench-profile bench-quality \
+	bench-analysis lock clean
 
 install: $(STAMP)
 
@@ -62,6 +63,11 @@ bench-profile: $(STAMP)
 # Cleaner quality on the labelled corpus, ours vs plain trafilatura (prints a table).
 bench-quality: $(STAMP)
 	$(BIN)/python -m bench.quality
+
+# Parts and figures (#18) against the labelled set: precision/recall per indicator family, parts
+# accuracy, cost per report. Reads the seed reports from /work/shared/seeds (FZZF_SEEDS=…).
+bench-analysis: $(STAMP)
+	$(BIN)/python -m bench.analysis
 
 lock:
 	{ echo "# Full pinned dependency set (direct pins live in pyproject.toml). Regenerate: make lock"; \

@@ -43,6 +43,7 @@ DICTIONARY: dict[str, dict[str, str]] = {
         "position": "character offset of value_text in reports.text",
         "check_status": "rates only: ok | mismatch against the numerator/denominator given",
         "check_detail": "the computation behind check_status",
+        "breakdown": "1 when the figure follows 其中: a part of the figure before it",
     },
     "report_parts": {
         "url": "report (reports.url)", **{p: f"1 when the report has {PART_NAMES[p]}"
@@ -56,6 +57,15 @@ DICTIONARY: dict[str, dict[str, str]] = {
 }
 
 
+TABLE_DESCRIPTIONS: dict[str, str] = {
+    "report_sections": "报告的五个法定部分（按含义识别）· The five required parts of each report, "
+                       "found by meaning; heading as written",
+    "report_facts": "报告披露的法治政府建设数字，可追溯到原句 · Figures each report discloses, "
+                    "each with its exact sentence (indicator keys: docs/analysis.md)",
+    "report_parts": "每份报告的五部分完整性 · Which of the five parts each report has",
+}
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create the tables and indexes if missing (idempotent; no migration needed yet)."""
     db["report_sections"].create(
@@ -65,13 +75,17 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     db["report_facts"].create(
         {"id": int, "url": str, "seq": int, "indicator": str, "family": str, "value": float,
          "value_text": str, "unit": str, "approx": int, "part": str, "sentence": str,
-         "sentence_start": int, "position": int, "check_status": str, "check_detail": str},
+         "sentence_start": int, "position": int, "check_status": str, "check_detail": str,
+         "breakdown": int},
         pk="id", not_null={"url", "indicator", "value"}, if_not_exists=True)
     db["report_parts"].create(
         {"url": str, **{p: int for p in PARTS}, "parts_present": int, "leaders_how": str,
          "facts": int, "mismatches": int, "error": str, "content_hash": str,
          "analysis_version": str, "analysed_at": str},
         pk="url", if_not_exists=True)
+    for table, column, type_ in (("report_facts", "breakdown", int),):  # added after the first
+        if column not in db[table].columns_dict:                      # cut of the schema
+            db[table].add_column(column, type_)
     db["report_sections"].create_index(["url", "seq"], if_not_exists=True)
     db["report_sections"].create_index(["part"], if_not_exists=True)
     db["report_facts"].create_index(["url", "seq"], if_not_exists=True)
@@ -104,7 +118,8 @@ def save_analysis(db: sqlite_utils.Database, report_url: str, text: str,
             "family": INDICATORS[f.indicator][0], "value": f.value, "value_text": f.value_text,
             "unit": f.unit, "approx": int(f.approx), "part": pf.part, "sentence": f.sentence,
             "sentence_start": f.sentence_start, "position": f.position,
-            "check_status": f.check, "check_detail": f.check_detail})
+            "check_status": f.check, "check_detail": f.check_detail,
+            "breakdown": int(f.breakdown)})
     present = parts_present(analysis.sections)
     leaders = next((s.how for s in analysis.sections if s.part == "leaders"), None)
     db.execute("INSERT OR REPLACE INTO report_parts (url, " + ", ".join(PARTS) +

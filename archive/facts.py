@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # indicator key → (family, description). The keys are the documented vocabulary of report_facts.
 INDICATORS: dict[str, tuple[str, str]] = {
@@ -57,7 +57,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "legal_aid_cases": ("legal_aid", "法律援助 案件数（另含的一族）"),
 }
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(f for f, _ in INDICATORS.values()))
-FACTS_VERSION = "1"
+FACTS_VERSION = "2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +72,7 @@ class Fact:
     position: int          # offset of `value_text` in the text
     check: str | None = None    # rates only: ok | mismatch (None: no numerator/denominator given)
     check_detail: str | None = None
+    breakdown: bool = False     # after 其中: a part of the figure before it, not a total
 
     @property
     def family(self) -> str:
@@ -394,7 +395,7 @@ def _sentence_facts(text: str, start: int, s: str, prev: str) -> list[Fact]:
             continue
         vstart = m.start("num")
         fact = Fact(indicator, value, value_text, raw_unit if unit != "%" else "%", approx, s,
-                    start, start + vstart)
+                    start, start + vstart, breakdown=in_breakdown)
         out.append(fact)
         last = fact
     return out
@@ -441,9 +442,7 @@ def _check_rate(fact: Fact, nearby: list[Fact]) -> Fact:
     got = num / den * 100
     ok = abs(got - fact.value) <= _tolerance(fact)
     detail = f"{num:g}/{den:g} = {got:.2f}%, stated {fact.value_text}%"
-    return Fact(fact.indicator, fact.value, fact.value_text, fact.unit, fact.approx,
-                fact.sentence, fact.sentence_start, fact.position,
-                "ok" if ok else "mismatch", detail)
+    return replace(fact, check="ok" if ok else "mismatch", check_detail=detail)
 
 
 def extract_facts(text: str) -> list[Fact]:

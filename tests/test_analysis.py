@@ -284,3 +284,6 @@ def test_comparison_queries_and_chart_page(crawled_archive: Path) -> None:
     assert q.status_code == 200 and q.json()
     assert datasette_get(crawled_archive, "/-/compare/archive?indicator=nope&year=1"
                          ).status_code == 400
+    # the tables are described (from archive.analysis_store.DICTIONARY)
+    table = datasette_get(crawled_archive, "/archive/report_facts")
+    assert table.status_code == 200 and "Figures each report discloses" in table.text

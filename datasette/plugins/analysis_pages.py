@@ -1,4 +1,5 @@
 """/-/compare/<db>: one indicator across a province's bodies for a year, as a chart and a table.
+Also the descriptions of the analysis tables (report_sections, report_facts, report_parts).
 
 Without parameters the page lists the (indicator, province, year) combinations the archive has
 figures for. The chart is inline SVG (no script), horizontal bars so Chinese body names fit.
@@ -11,6 +12,7 @@ from datasette.utils import tilde_encode
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
+from archive.analysis_store import DICTIONARY, TABLE_DESCRIPTIONS
 from archive.facts import INDICATORS
 
 
@@ -52,17 +54,26 @@ async def compare(request, datasette):
     if indicator and year.isdigit():
         rows = await _rows(datasette, db, """
             SELECT coalesce(r.issuer, r.region, r.source) AS body, f.value, f.value_text, f.unit,
-              f.approx, f.check_status, f.check_detail, f.part, f.sentence, r.url, r.title
+              f.approx, f.check_status, f.check_detail, f.part, f.sentence, r.url, r.title,
+              f.breakdown, f.seq
             FROM report_facts f JOIN reports r ON r.url = f.url
             WHERE f.indicator = ? AND (? = '' OR r.province LIKE '%' || ? || '%')
               AND r.report_year = ? AND r.copy_of IS NULL
             ORDER BY f.value DESC""", [indicator, province, province, int(year)])
+        # One bar per report: its first figure that is not a 其中 breakdown (the table lists all).
+        headline: dict[str, dict] = {}
         for r in rows:
             r["link"] = datasette.urls.row(db, "reports", tilde_encode(r["url"]))
+            best = headline.get(r["url"])
+            if not r["breakdown"] and (best is None or r["seq"] < best["seq"]):
+                headline[r["url"]] = r
+        for r in rows:
+            r["headline"] = headline.get(r["url"]) is r
+        bars = sorted(headline.values(), key=lambda r: -r["value"])
         title = f"{INDICATORS[indicator][1]} · {province or '全部'} · {year}"
         chart = hbars([(r["body"] or "?", r["value"],
                         ("约" if r["approx"] else "") + f"{r['value_text']}{r['unit']}")
-                       for r in rows], title)
+                       for r in bars], title)
     combos = await _rows(datasette, db, """
         SELECT f.indicator, r.province, r.report_year, COUNT(DISTINCT r.url) AS bodies
         FROM report_facts f JOIN reports r ON r.url = f.url
@@ -74,6 +85,16 @@ async def compare(request, datasette):
         "database": db, "indicator": indicator, "province": province, "year": year,
         "indicators": INDICATORS, "rows": rows, "chart": chart, "combos": combos},
         request=request))
+
+
+@hookimpl
+def get_metadata(datasette, key, database, table):
+    """Descriptions of the analysis tables, from archive.analysis_store's data dictionary (one
+    source for the docs, the downloads and Datasette; metadata.yml entries would win)."""
+    tables = {name: {"description": TABLE_DESCRIPTIONS[name], "columns": columns}
+              for name, columns in DICTIONARY.items()}
+    return {"databases": {name: {"tables": tables} for name in datasette.databases
+                          if name != "_internal"}}
 
 
 @hookimpl
