@@ -57,7 +57,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "legal_aid_cases": ("legal_aid", "法律援助 案件数（另含的一族）"),
 }
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(f for f, _ in INDICATORS.values()))
-FACTS_VERSION = "2"
+FACTS_VERSION = "3"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +207,8 @@ def _count_indicator(c: _Ctx) -> str | None:
     # legality review: contracts, decisions, documents
     if unit in _COUNT_UNITS | {"份"} and (
             re.search(r"合法性审[核查]|法律审核|合法性审核", lead)
-            or re.search(r"审[核查].{0,20}合同|合同.{0,8}(?:法律|合法性)?审[核查]", lead)):
+            or re.search(r"审[核查].{0,20}合同|合同.{0,8}(?:法律|合法性)?审[核查]", lead)
+            or re.search(r"^[^，,]{0,4}合同.{0,8}(?:合法性|法律)审[核查]", trail)):
         return "legality_reviewed"
     # major administrative decisions
     if "重大行政决策" in lead and unit in _COUNT_UNITS | {"项", "个", "次"}:
@@ -244,9 +245,12 @@ def _count_indicator(c: _Ctx) -> str | None:
         if unit in _PEOPLE | {"人次"}:
             return "study_participants"
         return None
+    if unit in _PEOPLE | {"人次"} and re.search(r"参考|参训|参学|参加考试", lead) and re.search(
+            r"学法|法治理论|法律知识|法治思想", before):
+        return "study_participants"   # "…参加法治理论考试，参考人数达860人"
     # legal education of the public
     if re.search(r"普法|法治宣传|宣传活动|法治讲座|专题讲座|宣讲|送法|以案释法|法治课|"
-                 r"宣传资料|宣传品", near):
+                 r"宣传资料|宣传品|宣传手册|宣传册|宣传单", near):
         if unit in ("次", "场", "场次", "期", "个"):
             return "pufa_activities"
         if unit in ("人次", "人") and re.search(r"参与|参加|受众|覆盖|群众", near):

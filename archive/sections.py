@@ -25,7 +25,7 @@ PART_NAMES: dict[str, str] = {
     "other": "其他需要报告的情况",
     "preamble": "开头（报告对象、总述）",
 }
-SECTIONS_VERSION = "1"
+SECTIONS_VERSION = "2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,8 @@ _ITEM = re.compile(rf"[{_CN_NUM}]是")
 # Where a single-line text breaks into paragraphs: a top-level marker or a sentence end
 # followed by whitespace.
 _INLINE_BREAK = re.compile(rf"(?<=[。；;：:！!？?])[ \t\u3000]+(?=\S)|"
-                           rf"[ \t\u3000]+(?=[{_CN_NUM}]{{1,3}}、)|(?<=。)(?=[{_CN_NUM}]{{1,3}}、)|"
+                           rf"[ \t\u3000]+(?=[{_CN_NUM}]{{1,3}}、)|"
+                           rf"(?<=[。：:；;])(?=[{_CN_NUM}]{{1,3}}、)|"
                            rf"[ \t\u3000]+(?=[(（][{_CN_NUM}]{{1,3}}[)）])")
 
 _OTHER = re.compile(r"其他需要报告|其他需报告|其他事项|其他情况")

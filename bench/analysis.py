@@ -68,9 +68,11 @@ def load_docs(seeds_dir: Path = SEEDS) -> list[Doc]:
     return docs
 
 
-def load_heldout() -> list[Doc]:
+def load_heldout(key: str = "passages") -> list[Doc]:
+    """Held-out passages: `passages` (first batch, used for fixes after its first run) or
+    `passages2` (second batch, written after those fixes)."""
     out = []
-    for p in json.loads((HERE / "heldout.json").read_text(encoding="utf-8"))["passages"]:
+    for p in json.loads((HERE / "heldout.json").read_text(encoding="utf-8"))[key]:
         gold = [(None, ind, _num(v)) for ind, v, _unit, _approx in p["facts"]]
         out.append(Doc(p["id"], p["text"], p["parts"], gold, False))
     return out
@@ -166,34 +168,39 @@ def _table(title: str, sc: Score) -> None:
 
 
 def _cost(docs: list[Doc]) -> float:
+    """CPU ms per text (process time: the machine is shared, wall time swings with its load)."""
     rounds = []
     for _ in range(5):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for doc in docs:
             analyse(doc.text)
-        rounds.append((time.perf_counter() - t0) * 1000 / max(1, len(docs)))
+        rounds.append((time.process_time() - t0) * 1000 / max(1, len(docs)))
     return statistics.median(rounds)
 
 
 def run(verbose: bool = False) -> dict[str, object]:
     docs = load_docs()
-    heldout = load_heldout()
+    heldout, heldout2 = load_heldout(), load_heldout("passages2")
     print(f"Labelled set: {sum(d.by_line for d in docs)} seed reports + "
           f"{sum(not d.by_line for d in docs)} written passages "
-          f"({sum(len(d.gold) for d in docs)} figures); held out: {len(heldout)} passages "
-          f"({sum(len(d.gold) for d in heldout)} figures)")
+          f"({sum(len(d.gold) for d in docs)} figures); held out: {len(heldout)} + "
+          f"{len(heldout2)} passages ({sum(len(d.gold) for d in heldout + heldout2)} figures)")
     dev = score(docs, verbose)
     held = score(heldout, verbose)
+    held2 = score(heldout2, verbose)
+    heldout = heldout + heldout2
     every = score(docs + heldout)
     _table("Development set (seeds + passages; the rules were written against it)", dev)
-    _table("Held-out passages (written after the rules were frozen)", held)
+    _table("Held-out batch 1 (first run P 0.970 R 0.821 parts 39/40; then used for fixes)", held)
+    _table("Held-out batch 2 (first run P 1.000 R 0.895 parts 29/30; then used for fixes)",
+           held2)
     _table("All", every)
     P, R, *_ = every.pr()
     print(f"\nintegrity (value in sentence, sentence in text): "
           f"{'all ok' if not every.integrity_bad else every.integrity_bad[:5]}")
     seeds = [d for d in docs if d.by_line]
     mean_chars = sum(len(d.text) for d in seeds) / max(1, len(seeds))
-    print(f"cost: {_cost(seeds):.2f} ms per seed report (mean {mean_chars:,.0f} chars), "
+    print(f"cost (CPU): {_cost(seeds):.2f} ms per seed report (mean {mean_chars:,.0f} chars), "
           f"{_cost(docs + heldout):.2f} ms per labelled text")
     ok = P >= PRECISION_TARGET and R >= RECALL_TARGET and every.parts >= PARTS_TARGET \
         and not every.integrity_bad
