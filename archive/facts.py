@@ -57,7 +57,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "legal_aid_cases": ("legal_aid", "法律援助 案件数（另含的一族）"),
 }
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(f for f, _ in INDICATORS.values()))
-FACTS_VERSION = "3"
+FACTS_VERSION = "4"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +108,9 @@ _UNITS = ("个班次|件次|人次|场次|家次|班次|万元|亿元|"
           "件|宗|起|人|名|位|次|场|项|个|期|份|条|家|所|册|卷|%|％")
 _NUMBER = re.compile(
     r"(?P<pre>超过|超|近|约|逾)?"
-    r"(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
+    # never inside a run of digits/numerals: each attempt is O(1), the scan linear
+    r"(?P<num>(?<!\d)(?<!\d[.,])\d+(?:,\d{3})*(?:\.\d+)?"
+    r"|(?<![零〇一二两三四五六七八九十百千])[零〇一二两三四五六七八九十百千]+)"
     r"(?P<mag>万|亿)?(?P<post>余|多)?"
     rf"(?P<unit>{_UNITS})"
     r"(?P<after>以上|左右)?"
@@ -300,11 +302,21 @@ def _rate_indicator(kw: str, c: _Ctx) -> str | None:
 
 
 # -- sentence and clause walking ----------------------------------------------------------------
+MAX_SENTENCE = 400  # longer "sentences" (tables, text without 。) are cut at clause marks
+
+
 def sentences(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, sentence) in text order; a run-on longer than MAX_SENTENCE is cut after a
+    clause mark (or hard), which keeps the per-figure context work linear in the text."""
     for m in _SENTENCE.finditer(text):
-        s = m.group()
+        s, start = m.group(), m.start()
+        while len(s) > MAX_SENTENCE:
+            cut = max(s.rfind(p, 0, MAX_SENTENCE) for p in "，,、|") + 1 or MAX_SENTENCE
+            if s[:cut].strip():
+                yield start, s[:cut]
+            s, start = s[cut:], start + cut
         if s.strip():
-            yield m.start(), s
+            yield start, s
 
 
 def _value(m: re.Match[str]) -> tuple[float, str] | None:
