@@ -67,7 +67,12 @@ TABLE_DESCRIPTIONS: dict[str, str] = {
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create the tables and indexes if missing (idempotent; no migration needed yet)."""
+    """Create the tables and indexes if missing (idempotent). Opening an archive that has them
+    writes nothing (health checks may open it while a crawl writes)."""
+    names = set(db.table_names())
+    if {"report_sections", "report_facts", "report_parts"} <= names and \
+            "breakdown" in db["report_facts"].columns_dict:
+        return
     db["report_sections"].create(
         {"id": int, "url": str, "seq": int, "part": str, "part_name": str, "heading": str,
          "how": str, "start": int, "end": int, "text": str},
