@@ -12,6 +12,7 @@ import pytest
 import archive.reextract as rx
 from archive.store import Archive
 from tests.conftest import REPO
+from tests.portal import N_REPORTS
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def test_reextract_reproduces_the_crawl_exactly(crawled: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "archive", "reextract", "--db", str(crawled)],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert "report_unchanged=13" in proc.stdout
+    assert f"report_unchanged={N_REPORTS}" in proc.stdout
     assert "reextract" in proc.stderr  # the tqdm progress bar
     after = snapshot(crawled, "reports"), snapshot(crawled, "report_versions")
     assert after == before
@@ -67,7 +68,7 @@ def test_changed_extraction_is_a_new_version(crawled: Path, tmp_path: Path,
     archive = Archive(db)
     last_seen = dict(archive.db.execute("SELECT url, last_seen FROM reports").fetchall())
     counts = rx.reextract(archive, progress=False, workers=0)  # in-process: the patch applies
-    assert counts == {"report_changed": 3, "report_unchanged": 10, "not_report": 8}
+    assert counts == {"report_changed": 3, "report_unchanged": N_REPORTS - 3, "not_report": 9}
     versions = archive.db.execute(
         "SELECT url, COUNT(*) FROM report_versions GROUP BY url HAVING COUNT(*) > 1").fetchall()
     assert len(versions) == 3 and all("/nbhtz/" in url for url, _ in versions)
