@@ -22,6 +22,7 @@ from archive.store import DEFAULT_DB, Archive
 from archive.warc import DEFAULT_MAX_SIZE, export_warc
 
 EXIT_UNHEALTHY = 3  # as the crawl: some source is in a --fail-on state
+DEMO_DB = "data/demo/archive.db"  # where `make demo` (crawler/demo.py) builds its archive
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
 
     if not os.path.exists(args.db):
-        print(f"error: no archive at {args.db}", file=sys.stderr)
+        print(missing_archive(args.db, f"python -m archive {args.command} --db PATH"),
+              file=sys.stderr)
         return 2
     if args.command == "health":
         return health_command(args)
@@ -84,6 +86,14 @@ def _iso_date(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def missing_archive(path: str, usage: str) -> str:
+    """One line for a missing archive: what to pass, and where `make demo` put its archive."""
+    hint = (f"`make demo` built {DEMO_DB}" if os.path.exists(DEMO_DB)
+            else f"`make demo` builds {DEMO_DB}, `make crawl` builds {DEFAULT_DB}")
+    return (f"error: no archive at {path}; pass the archive to use: {usage} "
+            f"(or set ARCHIVE_DB) — {hint}")
 
 
 def health_command(args: argparse.Namespace) -> int:
