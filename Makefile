@@ -46,7 +46,11 @@ crawl: $(STAMP)
 	mkdir -p $(dir $(DB))
 	$(BIN)/scrapy crawl reports -a sources=crawler/sources.yaml -s ARCHIVE_DB=$(DB)
 
+# A missing archive is one line naming what to pass, not Datasette's usage error.
+NO_DB_MSG = make serve: no archive at $(DB); pass DB=PATH, e.g. make serve DB=data/demo/archive.db \
+  (the archive make demo builds; make crawl builds data/archive.db)
 serve: $(STAMP)
+	@test -f "$(DB)" || { echo "$(NO_DB_MSG)" >&2; exit 2; }
 	$(BIN)/datasette serve $(DB) -m datasette/metadata.yml --plugins-dir datasette/plugins \
 	  --template-dir datasette/templates -p $(PORT)
 

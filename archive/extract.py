@@ -21,6 +21,7 @@ from archive.decode import Decoded, decode_body
 from archive.divisions import from_site_id
 from archive.meta import PageMeta, parse_date, read_meta
 from archive.noise import clean_lines
+from archive.problems import binary_body
 from archive.script import has_traditional, to_simplified
 
 EXTRACTOR_VERSION = "3.0"
@@ -103,6 +104,10 @@ def extract_page(body: bytes, content_type: str | None, url: str,
                  decoded: Decoded | None = None) -> Extraction:
     """Decode, read metadata and body, classify. Never raises on bad input."""
     decoded = decoded or decode_body(body, content_type)
+    binary = binary_body(body, decoded.text)
+    if binary:
+        # An image, executable or random bytes under a report title must never become a report.
+        return Extraction("not_report", binary, encoding=decoded.encoding)
     root = _parse(decoded.text)
     if root is None:
         return Extraction("empty", "empty or unparseable page", encoding=decoded.encoding)

@@ -64,30 +64,68 @@ class Discovery:
         self.total_records = self.total_records or other.total_records
 
 
-def _args(arglist: str) -> list[str]:
-    return [a.strip().strip("'\"") for a in arglist.split(",")]
+# One argument of a JavaScript call: a quoted string, a number, or a variable name.
+_JS_ARG = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)"|(-?\d+)|([A-Za-z_$][\w$]*))\s*$""")
+# `var countPage = 3//共多少页`, `currentPage = 0;`: a literal assigned to a variable in the page.
+_JS_ASSIGN = (r"""(?<![\w$.])(?:var\s+|let\s+|const\s+)?{name}\s*=(?!=)\s*"""
+              r"""(?:'([^']*)'|"([^"]*)"|(-?\d+))""")
+
+JsValue = str | int | None
+
+
+def _literal(quoted1: str | None, quoted2: str | None, number: str | None) -> JsValue:
+    if number is not None:
+        return int(number)
+    value = quoted1 if quoted1 is not None else quoted2
+    return int(value) if value is not None and value.strip().isdigit() else value
+
+
+def _resolve(arg: str, text: str, before: int) -> JsValue:
+    """A call argument's value: a literal, or the literal last assigned to that variable earlier
+    in the page (None when it is neither, e.g. a function parameter or an expression)."""
+    m = _JS_ARG.match(arg)
+    if not m:
+        return None
+    if m.group(4) is None:
+        return _literal(m.group(1), m.group(2), m.group(3))
+    assign = re.compile(_JS_ASSIGN.format(name=re.escape(m.group(4))))
+    found = list(assign.finditer(text, 0, before)) or list(assign.finditer(text, before))
+    return _literal(*found[-1].groups()) if found else None
+
+
+def _pager_args(text: str, call: re.Match[str]) -> tuple[int, str, str, int] | None:
+    """(page count, page name, extension, first numbered page) of one `createPageHTML` call."""
+    values = [_resolve(a, text, call.start()) for a in call.group(1).split(",")]
+
+    def at(i: int) -> JsValue:
+        return values[i] if i < len(values) else None
+
+    if isinstance(at(0), str):
+        # createPageHTML('page_div', pageCount, current, 'index', 'html', total): 1-based.
+        count, prefix, ext, first = at(1), at(3), at(4), 2
+    else:
+        # createPageHTML(pageCount, current, "index", "html", …): 0-based.
+        count, prefix, ext, first = at(0), at(2), at(3), 1
+    if not (isinstance(count, int) and isinstance(prefix, str) and isinstance(ext, str)):
+        return None
+    if not prefix or not re.fullmatch(r"[A-Za-z]{2,5}", ext):
+        return None
+    return count, prefix, ext, first
 
 
 def trs_pages(text: str, url: str) -> list[str]:
     """All pages of a TRS column from its `createPageHTML` call.
 
-    Pages often define the function inline before calling it; only a call with a numeric page
-    count counts.
+    Arguments may be literals or variables assigned in the same page (`var countPage = 3`, the
+    most common template). Pages often define the function inline before calling it: a call whose
+    count resolves to no number (the definition's parameters) is not a pager.
     """
     for m in _CREATE_PAGE.finditer(text):
-        args = _args(m.group(1))
-        try:
-            if args and not args[0].isdigit():
-                # createPageHTML('page_div', pageCount, current, 'index', 'html', total): 1-based.
-                count, prefix, ext = int(args[1]), args[3], args[4]
-                first, last = 2, count
-            else:
-                # createPageHTML(pageCount, current, "index", "html", …): 0-based.
-                count, prefix, ext = int(args[0]), args[2], args[3]
-                first, last = 1, count - 1
-        except (IndexError, ValueError):
+        args = _pager_args(text, m)
+        if args is None:
             continue
-        last = min(last, MAX_TRS_PAGES)
+        count, prefix, ext, first = args
+        last = min(count if first == 2 else count - 1, MAX_TRS_PAGES)
         return [urljoin(url, f"{prefix}.{ext}")] + [
             urljoin(url, f"{prefix}_{n}.{ext}") for n in range(first, last + 1)
         ]

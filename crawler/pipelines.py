@@ -15,6 +15,7 @@ from scrapy.exceptions import DropItem
 from scrapy.http import Request
 from scrapy.settings import BaseSettings
 
+from archive.health import fail_on_states
 from crawler.items import FailureItem, PageItem
 from crawler.writer import EXIT_UNHEALTHY, ArchiveWriter, WriterConfig
 
@@ -41,7 +42,7 @@ def writer_config(settings: BaseSettings, mode: str = "single") -> WriterConfig:
         workers=None if workers is None else int(workers),
         batch_size=settings.getint("ARCHIVE_BATCH_SIZE"),
         flush_seconds=settings.getfloat("ARCHIVE_FLUSH_SECONDS"),
-        fail_on=tuple(settings.getlist("ARCHIVE_HEALTH_FAIL_ON")),
+        fail_on=fail_on_states(settings.getlist("ARCHIVE_HEALTH_FAIL_ON")),
         mode=mode,
         ledger_as_of=settings.get("ARCHIVE_LEDGER_AS_OF") or None,
     )
