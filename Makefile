@@ -7,7 +7,7 @@ DB     ?= data/archive.db
 PORT   ?= 8001
 PORTAL_PORT ?= 8700
 
-.PHONY: install system-deps test lint demo crawl serve bench bench-profile bench-quality lock clean
+.PHONY: install system-deps test lint demo crawl serve bench bench-profile bench-quality bench-real lock clean
 
 install: $(STAMP)
 
@@ -62,6 +62,10 @@ bench-profile: $(STAMP)
 # Cleaner quality on the labelled corpus, ours vs plain trafilatura (prints a table).
 bench-quality: $(STAMP)
 	$(BIN)/python -m bench.quality
+
+# Cleaner on real portal pages read from ../shared/real-pages, ours vs plain trafilatura (issue #16).
+bench-real: $(STAMP)
+	$(BIN)/python -m bench.real_pages
 
 lock:
 	{ echo "# Full pinned dependency set (direct pins live in pyproject.toml). Regenerate: make lock"; \
