@@ -34,23 +34,65 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 MIN_CONTAINER_CHARS = 200
 
 
-def _own_text_len(el: etree._Element) -> int:
-    """Characters of CJK text in an element, not counting link text (navigation)."""
-    total = 0
-    for node in el.iter():
-        if not isinstance(node.tag, str) or node.tag in _DROP:
-            continue
-        if node.tag != "a" and node.text:
-            in_link = any(a.tag == "a" for a in node.iterancestors())
-            if not in_link:
-                total += len(_CJK.findall(node.text))
-        if node.tail and not (node.getparent() is not None and node.getparent().tag == "a"):
-            total += len(_CJK.findall(node.tail))
-    return total
+# Text outside links, scripts and styles: what a reader sees as prose, not navigation.
+_PROSE = etree.XPath(
+    ".//text()[not(ancestor::a or ancestor::script or ancestor::style or ancestor::noscript"
+    " or ancestor::template or ancestor::select or ancestor::button)]",
+    smart_strings=False)
+LONG_RUN = 10  # CJK characters: menu items, buttons and footer bits are shorter than a sentence
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_HIDDEN = etree.XPath("//body//*[@hidden or contains(@style, 'none') or contains(@style, 'hidden')"
+                      " or contains(@style, 'NONE') or contains(@style, 'HIDDEN')]")
+
+
+def drop_hidden(root: lxml_html.HtmlElement) -> int:
+    """Remove elements hidden by inline style or the hidden attribute (share blurbs, print
+    copies, popups); their tails stay.  Left alone when they hold most of the page's text
+    (a page revealed by script).  Returns how many were removed."""
+    hidden = [el for el in _HIDDEN(root)
+              if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or "")]
+    if not hidden:
+        return 0
+    body = root.find("body")
+    total = len(_CJK.findall(body.text_content())) if body is not None else 0
+    inside = sum(len(_CJK.findall(el.text_content())) for el in hidden)  # nested counted twice
+    if total and inside > 0.5 * total:
+        return 0
+    for el in hidden:
+        if el.getparent() is not None:
+            el.drop_tree()
+    return len(hidden)
+
+
+def _sizes(el: etree._Element) -> tuple[int, int, list[str]]:
+    """(CJK characters of prose, of prose runs ≥ LONG_RUN, the long runs) in an element."""
+    total = weighted = 0
+    runs = []
+    for text in _PROSE(el):
+        n = len(_CJK.findall(text))
+        total += n
+        if n >= LONG_RUN:
+            weighted += n
+            runs.append(text.strip())
+    return total, weighted, runs
+
+
+def _same_copy(a: list[str], b: list[str]) -> bool:
+    """Two blocks carrying mostly the same long runs: a page's second copy of its article."""
+    if not a or not b:
+        return False
+    shared = len(set(a) & set(b))
+    return shared >= 0.6 * min(len(set(a)), len(set(b)))
 
 
 def find_container(root: lxml_html.HtmlElement) -> tuple[etree._Element | None, str]:
-    """The element holding the article body, and how it was found."""
+    """The element holding the article body, and how it was found.
+
+    Known CMS containers first.  Else descend from <body> while one child holds ≥ 80 % of the
+    prose in long runs (so menus, department lists and footers made of short items weigh
+    nothing); when the two largest children carry the same runs (a second copy of the article
+    for printing or an elder-care mode), the first copy is taken.
+    """
     for xpath in CONTAINERS:
         for el in root.xpath(xpath):
             # text_content() runs in C; link text is no concern inside a known article container
@@ -59,19 +101,31 @@ def find_container(root: lxml_html.HtmlElement) -> tuple[etree._Element | None, 
     body = root.find("body")
     if body is None:
         return None, "none"
-    current, size = body, _own_text_len(body)
-    if size < MIN_CONTAINER_CHARS:
+    total, size, _ = _sizes(body)
+    if total < MIN_CONTAINER_CHARS:
         return None, "none"
+    if size < 0.5 * MIN_CONTAINER_CHARS:
+        return body, "densest"  # no long runs at all (text chopped into spans): keep the page
+    current, how = body, "densest"
     while True:
         children = [c for c in current if isinstance(c.tag, str) and c.tag not in _DROP]
         if not children:
             break
-        sizes = [(_own_text_len(c), c) for c in children]
-        best_size, best = max(sizes, key=lambda s: s[0])
-        if best_size < 0.8 * size:
-            break
-        current, size = best, best_size
-    return current, "densest"
+        sizes = sorted(((_sizes(c), i) for i, c in enumerate(children)),
+                       key=lambda s: s[0][1], reverse=True)
+        (_, best_size, best_runs), best_i = sizes[0]
+        if best_size >= 0.8 * size and best_size >= 0.5 * MIN_CONTAINER_CHARS:
+            current, size = children[best_i], best_size
+            continue
+        if len(sizes) > 1:
+            (_, second_size, second_runs), second_i = sizes[1]
+            if (best_size + second_size >= 0.8 * size and second_size >= 0.5 * best_size
+                    and _same_copy(best_runs, second_runs)):
+                current, size = children[min(best_i, second_i)], sizes[best_i > second_i][0][1]
+                how = "densest:first-copy"
+                continue
+        break
+    return current, how
 
 
 def _lines(el: etree._Element, out: list[str], buf: list[str]) -> None:

@@ -14,7 +14,7 @@ import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 
-from archive.body import find_container, paragraphs
+from archive.body import drop_hidden, find_container, paragraphs
 from archive.classify import classify_title, report_year
 from archive.decode import Decoded, decode_body
 from archive.divisions import from_site_id
@@ -103,6 +103,7 @@ def extract_page(body: bytes, content_type: str | None, url: str,
     raw_title, title_src = pick_title(meta)
     title = to_simplified(raw_title) if raw_title else None
 
+    drop_hidden(root)  # after the metadata: a hidden 信息公开 table still carries good values
     container, how = find_container(root)
     raw_lines = paragraphs(container) if container is not None else []
     if sum(len(line) for line in raw_lines) < MIN_REPORT_CHARS:
