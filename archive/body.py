@@ -9,9 +9,12 @@ gives the same lines as one laid out with <p>. Pure functions over an lxml tree.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
+from cssselect import SelectorError
 from lxml import etree
 from lxml import html as lxml_html
+from lxml.cssselect import CSSSelector
 
 # Article containers of the CMS families seen on portals, most specific first.
 CONTAINERS = (
@@ -45,17 +48,77 @@ _HIDDEN = etree.XPath("//body//*[@hidden or contains(@style, 'none') or contains
                       " or contains(@style, 'NONE') or contains(@style, 'HIDDEN')]")
 
 
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_CSS_RULE = re.compile(r"([^{}@;]+)\{([^{}]*)\}")
+_SIMPLE_SELECTOR = re.compile(r"^[\w#.\s>-]+$")  # tags, classes, ids and descendants only
+_STYLE_TEXT = etree.XPath("//style/text()", smart_strings=False)
+
+
+def _top_level_css(css: str) -> str:
+    """The stylesheet without @media/@supports blocks (rules that hold only on some screens)."""
+    out, depth, at_depth = [], 0, None
+    i = 0
+    while i < len(css):
+        c = css[i]
+        if c == "@" and depth == 0 and at_depth is None:
+            at_depth = 0
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if at_depth is not None and depth == 0:
+                at_depth = None
+                i += 1
+                continue
+        if at_depth is None:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+@lru_cache(maxsize=512)
+def _selector(text: str) -> CSSSelector | None:
+    try:
+        return CSSSelector(text)
+    except (SelectorError, SyntaxError, ValueError):
+        return None
+
+
+def _hidden_by_stylesheet(root: lxml_html.HtmlElement) -> list[etree._Element]:
+    """Elements the page's own <style> blocks hide with display:none (top-level rules)."""
+    found: list[etree._Element] = []
+    for css in _STYLE_TEXT(root):
+        if "none" not in css:
+            continue
+        for selectors, decls in _CSS_RULE.findall(_top_level_css(_CSS_COMMENT.sub("", css))):
+            if not re.search(r"display\s*:\s*none", decls, re.IGNORECASE):
+                continue
+            for text in selectors.split(","):
+                text = text.strip()
+                if not text or not _SIMPLE_SELECTOR.match(text) or text in ("html", "body"):
+                    continue
+                sel = _selector(text)
+                if sel is not None:
+                    found.extend(el for el in sel(root) if el.tag not in ("html", "body"))
+    return found
+
+
 def drop_hidden(root: lxml_html.HtmlElement) -> int:
-    """Remove elements hidden by inline style or the hidden attribute (share blurbs, print
-    copies, popups); their tails stay.  Left alone when they hold most of the page's text
-    (a page revealed by script).  Returns how many were removed."""
+    """Remove what a reader does not see: elements hidden by inline style, by the hidden
+    attribute or by a display:none rule of the page's own <style> (share blurbs, print copies,
+    popups, QR-code captions); their tails stay.  Left alone when they hold most of the page's
+    text (a page revealed by script).  Returns how many were removed."""
     hidden = [el for el in _HIDDEN(root)
               if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or "")]
+    hidden += _hidden_by_stylesheet(root)
     if not hidden:
         return 0
+    marked = set(hidden)
+    hidden = [el for el in dict.fromkeys(hidden)  # outermost only, each once
+              if not any(a in marked for a in el.iterancestors())]
     body = root.find("body")
     total = len(_CJK.findall(body.text_content())) if body is not None else 0
-    inside = sum(len(_CJK.findall(el.text_content())) for el in hidden)  # nested counted twice
+    inside = sum(len(_CJK.findall(el.text_content())) for el in hidden)
     if total and inside > 0.5 * total:
         return 0
     for el in hidden:
