@@ -16,6 +16,8 @@ from lxml import etree
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
+from archive.meta import is_label
+
 # Article containers of the CMS families seen on portals, most specific first.
 CONTAINERS = (
     "//div[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]",
@@ -191,6 +193,19 @@ def find_container(root: lxml_html.HtmlElement) -> tuple[etree._Element | None, 
     return current, how
 
 
+_SHORT_CELLS = etree.XPath(".//*[self::td or self::th][string-length(normalize-space(.)) <= 12]")
+
+
+def is_meta_table(table: etree._Element) -> bool:
+    """A 信息公开 table (two or more cells that are only labels): metadata, never body text."""
+    labels = 0
+    for cell in _SHORT_CELLS(table):
+        labels += is_label(" ".join(cell.text_content().split()))
+        if labels >= 2:
+            return True
+    return False
+
+
 def _lines(el: etree._Element, out: list[str], buf: list[str]) -> None:
     def flush() -> None:
         line = _WS.sub(" ", "".join(buf)).strip()
@@ -202,6 +217,8 @@ def _lines(el: etree._Element, out: list[str], buf: list[str]) -> None:
     local = tag.rsplit(":", 1)[-1].lower() if tag else ""
     if local in _DROP or (not tag and not isinstance(el, etree._Comment)):
         pass
+    elif local == "table" and is_meta_table(el):
+        flush()  # read by archive.meta; as body lines its labels would open the text
     elif tag:
         block = local in _BLOCK
         if block:

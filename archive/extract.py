@@ -31,6 +31,10 @@ _SITE_ID = re.compile(r"网站标识码\s*[:：]?\s*([0-9A-Za-z]{10,12})")
 # Content-farm mirrors annotate characters with pinyin ("區(qū)") and lose characters to "??".
 _PINYIN_ARTIFACT = re.compile(r"[\u4e00-\u9fff]\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,6}\)")
 _LOST_CHARS = re.compile(r"\?\?")
+# A document number printed alone at the head of the body (reply letters, notices without a
+# 信息公开 table): 川卫函〔2025〕46号.
+_DOC_NO_LINE = re.compile(
+    r"^[\u4e00-\u9fff]{1,12}[〔\[［(（]\s*(?:19|20)\d{2}\s*[〕\]］)）]\s*第?\s*\d{1,5}\s*号$")
 _ICP = re.compile(r"([\u4e00-\u9fff]ICP[备備]\s*[0-9]+[号號](?:-\d+)?)")
 
 @dataclass(slots=True)
@@ -142,12 +146,18 @@ def extract_page(body: bytes, content_type: str | None, url: str,
         ex.provenance["publisher"] = src
     ex.index_no = f.get("index_no")
     ex.doc_no = f.get("doc_no")
+    if not ex.doc_no:
+        head = (line.strip() for line in lines[:6])
+        ex.doc_no = next((line for line in head if _DOC_NO_LINE.match(line)), None)
+        if ex.doc_no:
+            ex.provenance["doc_no"] = "body:文号"
     site_id = meta.tags.get("siteidcode")
     m = _SITE_ID.search(decoded.text) if not site_id else None
     ex.site_id_code = site_id or (m.group(1) if m else None)
     m = _ICP.search(decoded.text[-20000:])
     ex.icp = to_simplified(m.group(1)) if m else None
-    for name, where in (("index_no", "table:索引号"), ("doc_no", "table:文号"),
+    doc_src = ex.provenance.get("doc_no", "table:文号")
+    for name, where in (("index_no", "table:索引号"), ("doc_no", doc_src),
                         ("written", "table:成文日期"), ("icp", "footer:ICP备案"),
                         ("site_id_code", "meta:SiteIDCode" if site_id else "footer:网站标识码")):
         if getattr(ex, name):
