@@ -56,26 +56,12 @@ _SIMPLE_SELECTOR = re.compile(r"^[\w#.\s>-]+$")  # tags, classes, ids and descen
 _STYLE_TEXT = etree.XPath("//style/text()", smart_strings=False)
 
 
+_AT_BLOCK = re.compile(r"@[^{};]+\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}")
+
+
 def _top_level_css(css: str) -> str:
     """The stylesheet without @media/@supports blocks (rules that hold only on some screens)."""
-    out, depth, at_depth = [], 0, None
-    i = 0
-    while i < len(css):
-        c = css[i]
-        if c == "@" and depth == 0 and at_depth is None:
-            at_depth = 0
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if at_depth is not None and depth == 0:
-                at_depth = None
-                i += 1
-                continue
-        if at_depth is None:
-            out.append(c)
-        i += 1
-    return "".join(out)
+    return _AT_BLOCK.sub("", css) if "@" in css else css
 
 
 @lru_cache(maxsize=512)
@@ -129,17 +115,36 @@ def drop_hidden(root: lxml_html.HtmlElement) -> int:
     return len(hidden)
 
 
-def _sizes(el: etree._Element) -> tuple[int, int, list[str]]:
-    """(CJK characters of prose, of prose runs ≥ LONG_RUN, the long runs) in an element."""
-    total = weighted = 0
-    runs = []
-    for text in _PROSE(el):
+_PROSE_NODES = etree.XPath(
+    ".//text()[not(ancestor::a or ancestor::script or ancestor::style or ancestor::noscript"
+    " or ancestor::template or ancestor::select or ancestor::button)]")
+
+
+def _sizes(top: etree._Element) -> tuple[dict[etree._Element, int], dict[etree._Element, int]]:
+    """CJK characters of prose (text outside links) under each element of `top`, all of it and
+    only the runs of ≥ LONG_RUN characters.  One pass: each text node is counted once."""
+    total: dict[etree._Element, int] = {}
+    weighted: dict[etree._Element, int] = {}
+    for text in _PROSE_NODES(top):
         n = len(_CJK.findall(text))
-        total += n
-        if n >= LONG_RUN:
-            weighted += n
-            runs.append(text.strip())
-    return total, weighted, runs
+        if not n:
+            continue
+        el = text.getparent()
+        if text.is_tail:
+            el = el.getparent()
+        long = n >= LONG_RUN
+        while el is not None:
+            total[el] = total.get(el, 0) + n
+            if long:
+                weighted[el] = weighted.get(el, 0) + n
+            if el is top:
+                break
+            el = el.getparent()
+    return total, weighted
+
+
+def _long_runs(el: etree._Element) -> list[str]:
+    return [t.strip() for t in _PROSE(el) if len(_CJK.findall(t)) >= LONG_RUN]
 
 
 def _same_copy(a: list[str], b: list[str]) -> bool:
@@ -166,9 +171,10 @@ def find_container(root: lxml_html.HtmlElement) -> tuple[etree._Element | None, 
     body = root.find("body")
     if body is None:
         return None, "none"
-    total, size, _ = _sizes(body)
-    if total < MIN_CONTAINER_CHARS:
+    totals, weights = _sizes(body)
+    if totals.get(body, 0) < MIN_CONTAINER_CHARS:
         return None, "none"
+    size = weights.get(body, 0)
     if size < 0.5 * MIN_CONTAINER_CHARS:
         return body, "densest"  # no long runs at all (text chopped into spans): keep the page
     current, how = body, "densest"
@@ -176,17 +182,19 @@ def find_container(root: lxml_html.HtmlElement) -> tuple[etree._Element | None, 
         children = [c for c in current if isinstance(c.tag, str) and c.tag not in _DROP]
         if not children:
             break
-        sizes = sorted(((_sizes(c), i) for i, c in enumerate(children)),
-                       key=lambda s: s[0][1], reverse=True)
-        (_, best_size, best_runs), best_i = sizes[0]
+        ranked = sorted(children, key=lambda c: weights.get(c, 0), reverse=True)
+        best = ranked[0]
+        best_size = weights.get(best, 0)
         if best_size >= 0.8 * size and best_size >= 0.5 * MIN_CONTAINER_CHARS:
-            current, size = children[best_i], best_size
+            current, size = best, best_size
             continue
-        if len(sizes) > 1:
-            (_, second_size, second_runs), second_i = sizes[1]
+        if len(ranked) > 1:
+            second = ranked[1]
+            second_size = weights.get(second, 0)
             if (best_size + second_size >= 0.8 * size and second_size >= 0.5 * best_size
-                    and _same_copy(best_runs, second_runs)):
-                current, size = children[min(best_i, second_i)], sizes[best_i > second_i][0][1]
+                    and _same_copy(_long_runs(best), _long_runs(second))):
+                first = best if children.index(best) < children.index(second) else second
+                current, size = first, weights.get(first, 0)
                 how = "densest:first-copy"
                 continue
         break
