@@ -71,12 +71,19 @@ def _parse(text: str) -> lxml_html.HtmlElement | None:
         return None
 
 
+# A site name glued to the title by a bare hyphen: "…座谈会-中国科普网", "…通知-XX市人民政府".
+_SITE_SUFFIX = re.compile(
+    r"-[\u4e00-\u9fff]{2,20}(?:网|网站|门户|政府|政府网|平台|在线|之窗|之声|频道|新闻网|政务网)$")
+
+
 def pick_title(meta: PageMeta) -> tuple[str | None, str]:
     """ArticleTitle meta, else the article heading, else <title> minus the site-name suffix."""
     tag = meta.tags.get("articletitle")
     if tag:
         return " ".join(tag.split()), "meta:ArticleTitle"
     parts = [p for p in _TITLE_SPLIT.split(meta.html_title) if p]
+    if parts:
+        parts[0] = _SITE_SUFFIX.sub("", parts[0]) or parts[0]
     # The article heading is the longest heading that the <title> agrees with (a logo <h2> with
     # the site name is contained in the <title> too, but is shorter).
     agreeing = [h for h in meta.headings
@@ -131,6 +138,7 @@ def extract_page(body: bytes, content_type: str | None, url: str,
         (parse_date(meta.tags.get("pubdate")), "meta:PubDate"),
         (parse_date(f.get("published")), "table:发布日期"),
         (parse_date(f.get("date_line")), "page:日期"),
+        (parse_date(f.get("title_date")), "page:date-under-title"),
     )
     ex.published = published
     if src:

@@ -171,13 +171,14 @@ def grid_fields(root: lxml_html.HtmlElement) -> dict[str, str]:
     return fields
 
 
-def labelled_fields(root: lxml_html.HtmlElement) -> dict[str, str]:
+def labelled_fields(root: lxml_html.HtmlElement,
+                    chunks: list[str] | None = None) -> dict[str, str]:
     """Values of 信息公开-table labels: after the label in the same text, or in the next chunk;
     a row of labels over a row of values is read by column first.
 
     Several labels may share one line ("发布时间：2023-03-30 来源：漳州高新区 阅读次数：12").
     """
-    chunks = _text_chunks(root)
+    chunks = _text_chunks(root) if chunks is None else chunks
     by_chunk = _labels_by_chunk(chunks)
     fields: dict[str, str] = grid_fields(root)
     for i in sorted(by_chunk):
@@ -214,4 +215,29 @@ def read_meta(root: lxml_html.HtmlElement) -> PageMeta:
         for h in root.iter("h1", "h2", "h3")
         if h.text_content().strip()
     ]
-    return PageMeta(tags, labelled_fields(root), html_title, headings)
+    chunks = _text_chunks(root)
+    fields = labelled_fields(root, chunks)
+    near = title_date(chunks, [html_title, *headings])
+    if near:
+        fields["title_date"] = near
+    return PageMeta(tags, fields, html_title, headings)
+
+
+# A date shown alone (maybe with a time) in the lines under the article heading:
+# "2023-12-01 14:43", "2020年02月18日 09:15".  "2023年10月11日 星期三" is a clock, not a date line.
+_BARE_DATE = re.compile(
+    r"^((?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?)"
+    r"(?:\s*\d{1,2}\s*[:：时]\s*\d{2}\s*分?(?:\s*[:：]\s*\d{2}\s*秒?)?)?$")
+
+
+def title_date(chunks: list[str], titles: list[str]) -> str | None:
+    """The first bare date within four text chunks after a chunk of the heading or <title>."""
+    wanted = [t for t in titles if t]
+    for i, chunk in enumerate(chunks):
+        m = _BARE_DATE.match(chunk)
+        if not m:
+            continue
+        before = chunks[max(0, i - 4):i]
+        if any(len(c) >= 6 and any(c in t for t in wanted) for c in before):
+            return m.group(1)
+    return None

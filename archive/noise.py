@@ -20,17 +20,20 @@ _NOISE_LINE = re.compile(
     r"|相关(?:链接|阅读|文章|新闻|推荐|附件|稿件)[:：>»]*|热点新闻|热门(?:搜索|文章)|最近搜索"
     r"|(?:搜索)?热词[:：].*"
     r"|(?:政府)?网站标识码.*|.*ICP备.*|.*公网安备.*"
-    r"|(?:主办|承办|主管|协办|运维|运行维护|维护|建设)(?:单位)?[:：].*"
+    r"|(?:主管|运维|运行维护|维护|建设)(?:单位)?[:：].*"
     r"|版权所有.*|copyright.*|技术支持[:：].*|标签[:：].*|\d+人觉得有用|关注我们.*"
     r"|.*点击文字或控件可以阅读.*|开启.?阅读.?后.*|(?:本站|本网站|网站)支持IPv6.*"
     r"|[（(]?(?:责任编辑|编辑|审核|校对|审校|初审|复审|终审)[:：][^。，；]{0,12}[）)]?"
     r"|[^。，；：:]{2,30}(?:主办|承办)|[^。，；：:]{0,16}(?:微信公众号|官方微信|官方微博|政务微博|政务微信))$",
     re.IGNORECASE,
 )
-# Contact lines are footer chrome at the page's head or foot, but body inside an article (a
-# notice's 联系电话/邮箱): clean_lines keeps them when body lines stand before and after them.
+# Contact and organiser lines are footer chrome at the page's head or foot, but body inside an
+# article (a notice's 联系电话/邮箱, an event's 主办单位): clean_lines keeps them when body lines
+# stand before and after them.
 _CONTACT_LINE = re.compile(
-    r"^(?:地址|电话|联系电话|咨询电话|传真|邮编|邮箱|电子邮箱|E-?mail)[:：].{0,60}$", re.IGNORECASE
+    r"^(?:(?:地址|电话|联系电话|咨询电话|传真|邮编|邮箱|电子邮箱|E-?mail)[:：].{0,60}"
+    r"|(?:主办|承办|协办)(?:单位)?[:：].*)$",
+    re.IGNORECASE,
 )
 # Lines made only of these words (toolbars, accessibility residue, footer menus) are chrome.
 _CHROME_WORDS = frozenset("""
@@ -97,7 +100,24 @@ def clean_lines(text: str, title: str | None) -> list[str]:
         out.append(cell if line.startswith("|") and "|" not in cell else line)
         body_before = body_before or len(_CJK.findall(cell)) >= 20  # a sentence, not a heading
     if contact:
-        last_body = max(i for i in range(len(out)) if i not in set(contact))
+        last_body = max((i for i in range(len(out)) if i not in set(contact)), default=-1)
         trailing = {i for i in contact if i > last_body}
         out = [line for i, line in enumerate(out) if i not in trailing]
+    return _drop_split_heading(out, squashed_title)
+
+
+def _drop_split_heading(out: list[str], squashed_title: str) -> list[str]:
+    """The heading printed over several lines (<br> inside <h1>) at the head of the body."""
+    if not squashed_title:
+        return out
+    for start in range(min(3, len(out))):
+        joined = ""
+        for end in range(start, min(start + 5, len(out))):
+            joined += re.sub(r"\s+", "", out[end])
+            if not squashed_title.startswith(joined):
+                break
+            if joined == squashed_title and end > start:
+                return out[:start] + out[end + 1:]
+        if len(out[start]) > 40:
+            break
     return out
