@@ -245,6 +245,28 @@ def _lines(el: etree._Element, out: list[str], buf: list[str]) -> None:
         buf.append(el.tail)
 
 
+_LINKY = etree.XPath(".//*[self::ul or self::ol or self::dl or self::div or self::table or self::p"
+                     " or self::td or self::li][count(.//a) >= 5]")
+LINK_SHARE = 0.8
+
+
+def drop_link_lists(container: etree._Element) -> int:
+    """Remove blocks of five or more links that are mostly link text (menus, department and
+    friend-site lists) from a container found by text density; an article's own links (附件,
+    a cited document) are few or sit in sentences.  Returns how many were removed."""
+    dropped: list[etree._Element] = []
+    for el in _LINKY(container):
+        if any(a in dropped for a in el.iterancestors()):
+            continue
+        text = len(_WS.sub("", el.text_content()))
+        links = sum(len(_WS.sub("", a.text_content())) for a in el.iter("a"))
+        if text and links >= LINK_SHARE * text:
+            dropped.append(el)
+    for el in dropped:
+        el.drop_tree()
+    return len(dropped)
+
+
 def paragraphs(container: etree._Element) -> list[str]:
     """Lines of text in document order: one per block element or <br>-separated run."""
     out: list[str] = []

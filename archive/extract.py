@@ -14,7 +14,7 @@ import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 
-from archive.body import drop_hidden, find_container, paragraphs
+from archive.body import drop_hidden, drop_link_lists, find_container, paragraphs
 from archive.classify import classify_title, report_year
 from archive.decode import Decoded, decode_body
 from archive.divisions import from_site_id
@@ -116,6 +116,8 @@ def extract_page(body: bytes, content_type: str | None, url: str,
 
     drop_hidden(root)  # after the metadata: a hidden 信息公开 table still carries good values
     container, how = find_container(root)
+    if container is not None and how.startswith("densest"):
+        drop_link_lists(container)  # a known CMS container holds only what its author wrote
     raw_lines = paragraphs(container) if container is not None else []
     if sum(len(line) for line in raw_lines) < MIN_REPORT_CHARS:
         # No article container we recognise: fall back to trafilatura's generic extraction.
