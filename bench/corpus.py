@@ -23,9 +23,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tests.portal import PORTAL_ROOT as PORTAL  # built from the seeds on first use
+
 REPO = Path(__file__).resolve().parents[1]
 QUALITY = REPO / "tests" / "fixtures" / "quality"  # the builder
-PORTAL = REPO / "tests" / "fixtures" / "portal"
 SEEDS = REPO.parent / "shared" / "seeds"
 
 FIELDS = (
@@ -152,7 +153,7 @@ def _load(file: Path, root: Path, corpus: str) -> list[LabelledPage]:
 def _inputs_digest() -> str:
     digest = hashlib.sha256()
     inputs = [QUALITY / "build_quality.py", QUALITY.parent / "build_portal.py",
-              *sorted(SEEDS.glob("*.txt")),
+              *sorted((QUALITY.parent / "portal_src").glob("*")), *sorted(SEEDS.glob("*.txt")),
               *(PORTAL / name for name in ("routes.json", "expected.json"))]  # fmt: skip
     for path in inputs:
         digest.update(path.name.encode())
@@ -175,7 +176,7 @@ def corpus_dir() -> Path:
     sys.modules["build_quality"] = builder  # dataclasses resolve annotations through sys.modules
     spec.loader.exec_module(builder)
     work = Path(tempfile.mkdtemp(prefix=out.name + ".", dir=root))
-    builder.build(work)
+    builder.build(work, PORTAL)
     try:
         work.rename(out)  # atomic: a concurrent run either wins or finds it built
     except OSError:
