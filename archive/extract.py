@@ -22,7 +22,7 @@ from archive.meta import PageMeta, parse_date, read_meta
 from archive.noise import clean_lines
 from archive.script import has_traditional, to_simplified
 
-EXTRACTOR_VERSION = "3.0"
+EXTRACTOR_VERSION = "4.0"  # 4.0: #16 (hidden copies, density by long runs, label grids)
 MIN_REPORT_CHARS = 200  # a real annual report is thousands of characters; stubs are not reports
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
