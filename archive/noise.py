@@ -22,7 +22,7 @@ _NOISE_LINE = re.compile(
     r"|(?:政府)?网站标识码.*|.*ICP备.*|.*公网安备.*"
     r"|(?:主管|运维|运行维护|维护|建设)(?:单位)?[:：].*"
     r"|版权所有.*|copyright.*|技术支持[:：].*|标签[:：].*|\d+人觉得有用|关注我们.*"
-    r"|.*点击文字或控件可以阅读.*|开启.?阅读.?后.*|(?:本站|本网站|网站)支持IPv6.*"
+    r"|.*点击文字或控件可以阅读.*|开启.?阅读.?后.*|您(?:访问|即将访问)的链接即将离开.*|(?:本站|本网站|网站)支持IPv6.*"
     r"|(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\d{1,2}[:：时]\d{2}分?(?:[:：]\d{2}秒?)?"
     r"|[（(]?(?:责任编辑|编辑|审核|校对|审校|初审|复审|终审)[:：][^。，；]{0,12}[）)]?"
     r"|[^。，；：:]{2,30}(?:主办|承办)|[^。，；：:]{0,16}(?:微信公众号|官方微信|官方微博|政务微博|政务微信))$",
@@ -104,6 +104,8 @@ def clean_lines(text: str, title: str | None) -> list[str]:
         last_body = max((i for i in range(len(out)) if i not in set(contact)), default=-1)
         trailing = {i for i in contact if i > last_body}
         out = [line for i, line in enumerate(out) if i not in trailing]
+    while out and re.sub(r"\s+", "", out[-1]) in ("附件", "附件:", "附件："):
+        out.pop()  # an attachment heading over an empty list (the list is filled by script)
     return _drop_split_heading(out, squashed_title)
 
 

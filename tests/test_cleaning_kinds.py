@@ -136,3 +136,17 @@ def test_contact_lines_of_the_page_head_and_foot_are_chrome() -> None:
     ex = extract_page(page("关于开展基层法治宣传活动的通知", f"<div>{paras(lines)}</div>",
                            chrome=False), CT, URL)
     assert ex.text.split("\n") == BODY
+
+
+def test_an_empty_attachment_heading_at_the_end_goes_but_a_list_stays() -> None:
+    html = page("关于开展基层法治宣传活动的通知", f"<div>{paras([*BODY, '附件：'])}</div>")
+    assert extract_page(html, CT, URL).text.split("\n") == BODY
+    annex = ["附件：1.活动方案", "2.报名表"]
+    html = page("关于开展基层法治宣传活动的通知", f"<div>{paras([*BODY, *annex])}</div>")
+    assert extract_page(html, CT, URL).text.split("\n") == [*BODY, *annex]
+
+
+def test_the_leave_site_popup_is_chrome() -> None:
+    popup = '<div class="modal"><p>您访问的链接即将离开“某某市人民政府”门户网站 是否继续？</p></div>'
+    html = page("关于开展基层法治宣传活动的通知", f"<div>{paras()}</div>{popup}")
+    assert extract_page(html, CT, URL).text.split("\n") == BODY
