@@ -91,16 +91,16 @@ def _hidden_by_stylesheet(root: lxml_html.HtmlElement) -> list[etree._Element]:
     return found
 
 
-def drop_hidden(root: lxml_html.HtmlElement) -> int:
+def drop_hidden(root: lxml_html.HtmlElement) -> str | None:
     """Remove what a reader does not see: elements hidden by inline style, by the hidden
     attribute or by a display:none rule of the page's own <style> (share blurbs, print copies,
     popups, QR-code captions); their tails stay.  Left alone when they hold most of the page's
-    text (a page revealed by script).  Returns how many were removed."""
+    text (a page revealed by script).  Returns what was done, for the record, or None."""
     hidden = [el for el in _HIDDEN(root)
               if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or "")]
     hidden += _hidden_by_stylesheet(root)
     if not hidden:
-        return 0
+        return None
     marked = set(hidden)
     hidden = [el for el in dict.fromkeys(hidden)  # outermost only, each once
               if not any(a in marked for a in el.iterancestors())]
@@ -108,11 +108,11 @@ def drop_hidden(root: lxml_html.HtmlElement) -> int:
     total = len(_CJK.findall(body.text_content())) if body is not None else 0
     inside = sum(len(_CJK.findall(el.text_content())) for el in hidden)
     if total and inside > 0.5 * total:
-        return 0
+        return f"kept {len(hidden)} hidden elements: {100 * inside // total} % of the text"
     for el in hidden:
         if el.getparent() is not None:
             el.drop_tree()
-    return len(hidden)
+    return f"left out {len(hidden)} hidden elements ({inside} CJK characters)"
 
 
 _PROSE_NODES = etree.XPath(

@@ -114,7 +114,7 @@ def extract_page(body: bytes, content_type: str | None, url: str,
     raw_title, title_src = pick_title(meta)
     title = to_simplified(raw_title) if raw_title else None
 
-    drop_hidden(root)  # after the metadata: a hidden 信息公开 table still carries good values
+    hidden = drop_hidden(root)  # after the metadata: a hidden 信息公开 table still has values
     container, how = find_container(root)
     if container is not None and how.startswith("densest"):
         drop_link_lists(container)  # a known CMS container holds only what its author wrote
@@ -135,6 +135,8 @@ def extract_page(body: bytes, content_type: str | None, url: str,
                     traditional=traditional)
     ex.provenance["title"] = title_src
     ex.provenance["text"] = how
+    if hidden:
+        ex.provenance["hidden"] = hidden
     f = meta.fields
     published, src = _first(
         (parse_date(meta.tags.get("pubdate")), "meta:PubDate"),

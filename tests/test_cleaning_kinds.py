@@ -106,6 +106,13 @@ def test_hidden_print_copy_is_left_out(hide: str) -> None:
     assert ex.text.split("\n") == BODY
 
 
+def test_a_page_revealed_by_script_keeps_its_hidden_body() -> None:
+    inner = f'<div id="app" style="display:none"><div class="article">{paras()}</div></div>'
+    ex = extract_page(page("关于开展基层法治宣传活动的通知", inner), CT, URL)
+    assert ex.text.split("\n") == BODY
+    assert ex.provenance["hidden"].startswith("kept 1 hidden elements")
+
+
 def test_a_rule_inside_media_query_hides_nothing() -> None:
     style = "<style>@media (max-width: 600px) { .article { display: none; } }</style>"
     inner = f'{style}<div class="article">{paras()}</div>'
