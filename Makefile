@@ -8,7 +8,7 @@ PORT   ?= 8001
 PORTAL_PORT ?= 8700
 
 .PHONY: install system-deps test lint demo crawl serve bench bench-profile bench-quality \
-	bench-analysis lock clean
+	bench-analysis bench-real lock clean
 
 install: $(STAMP)
 
@@ -72,6 +72,10 @@ bench-quality: $(STAMP)
 # accuracy, cost per report. Reads the seed reports from /work/shared/seeds (FZZF_SEEDS=…).
 bench-analysis: $(STAMP)
 	$(BIN)/python -m bench.analysis
+
+# Cleaner on real portal pages read from ../shared/real-pages, ours vs plain trafilatura (issue #16).
+bench-real: $(STAMP)
+	$(BIN)/python -m bench.real_pages
 
 lock:
 	{ echo "# Full pinned dependency set (direct pins live in pyproject.toml). Regenerate: make lock"; \
