@@ -15,7 +15,7 @@ from scrapy.exceptions import DropItem
 from scrapy.http import Request
 from scrapy.settings import BaseSettings
 
-from crawler.items import FailureItem, PageItem
+from crawler.items import ExploreRecord, FailureItem, PageItem
 from crawler.writer import EXIT_UNHEALTHY, ArchiveWriter, WriterConfig
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class ArchivePipeline:
         self.crawler.stats.set_value("archive/exit_status", exit_status)
 
     async def process_item(self, item: Any) -> Any:
-        if not isinstance(item, PageItem | FailureItem):
+        if not isinstance(item, PageItem | FailureItem | ExploreRecord):
             raise DropItem(f"unknown item type {type(item).__name__}")
         assert self.writer is not None
         await self.writer.submit(item)

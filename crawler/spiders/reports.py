@@ -7,6 +7,7 @@ failure becomes an item for the archive pipeline, which keeps the capture and de
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from twisted.python.failure import Failure
 from archive.decode import decode_body
 from archive.extract import extract_page
 from archive.store import NETWORK_ERROR, SKIPPED, Capture
+from crawler.discovery import DiscoveryMixin
 from crawler.items import FailureItem, PageItem
 from crawler.listing import Discovery, discover, hanweb, looks_like_column, next_dataproxy
 from crawler.middlewares import FreshEnough
@@ -58,7 +60,7 @@ def response_headers(response: Response) -> dict[str, str]:
     }
 
 
-class ReportsSpider(scrapy.Spider):
+class ReportsSpider(DiscoveryMixin, scrapy.Spider):
     name = "reports"
 
     def __init__(self, sources: str | None = None, only: str | None = None, **kwargs: Any):
@@ -72,11 +74,15 @@ class ReportsSpider(scrapy.Spider):
             s.name: s for s in loaded if wanted is None or s.name in wanted
         }
         # Listing bodies already seen per source: a "next page" that repeats a page is not followed.
-        self._listing_hashes: dict[str, set[str]] = {name: set() for name in self.sources}
+        self._listing_hashes: defaultdict[str, set[str]] = defaultdict(set)
         self.not_revalidated = 0
 
     async def start(self) -> AsyncIterator[Request]:
-        for source in self.sources.values():
+        for source in list(self.sources.values()):
+            if source.kind != "column":  # portal / directory: crawler.discovery
+                for request in self.discovery_start(source):
+                    yield request
+                continue
             for url in source.start_urls:
                 if looks_like_column(url):
                     yield self._request(url, source, "start", 0)
@@ -157,6 +163,9 @@ class ReportsSpider(scrapy.Spider):
                               errback=self.on_error,
                               meta={"source": source.name, "role": "dataproxy",
                                     "listing_depth": depth + 1, "formdata": post.formdata})
+
+    def closed(self, reason: str) -> None:
+        self.discovery_closed()
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request
