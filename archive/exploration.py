@@ -107,6 +107,32 @@ def read_known(path: str | Path) -> KnownState:
     return state
 
 
+def stored_listing(path: str | Path, url: str) -> tuple[bytes, str] | None:
+    """(body, Content-Type) of the last 200 capture of a listing page, for a 304 answer: the
+    links of an unchanged listing are followed from the archived copy."""
+    from archive.urls import canonical_url
+
+    conn = sqlite3.connect(str(path), timeout=30)
+    try:
+        db = sqlite_utils.Database(conn)
+        # Raw bytes live in `bodies` (renamed `payloads` by the bodies-of-governments schema).
+        table = next((t for t in ("payloads", "bodies")
+                      if db[t].exists() and "body" in db[t].columns_dict
+                      and "sha256" in db[t].columns_dict), None)
+        if table is None:
+            return None
+        row = conn.execute(
+            f"SELECT c.headers, p.body FROM captures c JOIN [{table}] p ON p.sha256 = c.sha256 "
+            "WHERE c.canonical_url = ? AND c.status = 200 ORDER BY c.id DESC LIMIT 1",
+            [canonical_url(url)]).fetchone()
+    finally:
+        conn.close()
+    if row is None or row[1] is None:
+        return None
+    headers = {k.lower(): v for k, v in json.loads(row[0] or "{}").items()}
+    return bytes(row[1]), headers.get("content-type", "")
+
+
 def body_portals(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Each government's accepted portal with its evidence (for the `bodies` table)."""
     if not db["body_portals"].exists():

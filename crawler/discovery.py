@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from archive.decode import decode_body
 from archive.divisions import resolve
-from archive.exploration import ACTIVE, KnownState, read_known
+from archive.exploration import ACTIVE, KnownState, read_known, stored_listing
 from archive.store import utcnow
 from crawler.explore import (
     Candidate,
@@ -40,7 +40,7 @@ from crawler.explore import (
     within_prefix,
 )
 from crawler.items import ExploreRecord, PageItem
-from crawler.listing import discover
+from crawler.listing import discover, hanweb
 from crawler.sources import Source
 
 if TYPE_CHECKING:
@@ -68,6 +68,14 @@ def division_region(adcode: str, fallback: str) -> str:
 
 def division_level(adcode: str) -> str:
     return "province" if adcode.endswith("0000") else "city" if adcode.endswith("00") else "county"
+
+
+def listing_meta(source: Source) -> dict[str, Any]:
+    """Listing pages of discovered columns are asked for conditionally (a 304 is followed from the
+    archived copy), so a re-crawl of an unchanged portal costs conditional requests only."""
+    if source.kind == "column":
+        return {}
+    return {"revalidate_listing": True, "handle_httpstatus_list": [304]}
 
 
 def _text(response: Response) -> str:
@@ -101,9 +109,9 @@ class DiscoveryMixin:
             self.logger.info("portal %s: starting from its known column %s", source.name,
                              column["url"])
             yield Request(column["url"], callback=self.parse_known_column,
-                          errback=self.on_known_column_error, dont_filter=True,
+                          errback=self.on_known_column_error,
                           meta={"source": source.name, "role": "listing", "listing_depth": 0,
-                                "known_column": column})
+                                "known_column": column, **listing_meta(source)})
 
     def _explore_home(self: ReportsSpider, source: Source) -> Iterator[Request]:
         state = self._portals[source.name]
@@ -206,6 +214,15 @@ class DiscoveryMixin:
         CMS shape changed, mark it and explore the portal again."""
         source = self.sources[response.meta["source"]]
         column = response.meta["known_column"]
+        if response.status == 304:
+            record = self._column_record(source, response.url, column["shape"], (),
+                                         {"link_text": column["evidence_text"],
+                                          "via": column["evidence_page"]},
+                                         "known column, not modified")
+            record.row.update(report_links=column["report_links"], covers=column["covers"])
+            yield record
+            yield from self.parse_unchanged_listing(response)
+            return
         text = _text(response)
         found = discover(text, response.url)
         shape = column_shape(text, response.url, found)
@@ -229,6 +246,28 @@ class DiscoveryMixin:
             record.row["covers"] = record.row["covers"] or column["covers"]
             yield record
         yield from self.parse_page(response)
+
+    def parse_unchanged_listing(self: ReportsSpider, response: Response) -> Iterator[Any]:
+        """A listing page answered 304: its links are followed from the archived copy."""
+        source = self.sources[response.meta["source"]]
+        role = response.meta["role"]
+        stored = stored_listing(self.settings["ARCHIVE_DB"], response.url)
+        if stored is None:
+            self.logger.warning("listing %s: 304 but no archived copy; fetching it in full",
+                                response.url)
+            keep = ("source", "role", "listing_depth", "known_column", "formdata")
+            yield Request(response.url, callback=self.parse_page, errback=self.on_error,
+                          dont_filter=True, meta={**{k: response.meta[k] for k in keep
+                                                     if k in response.meta},
+                                                  "revalidated": True})
+            return
+        body, content_type = stored
+        text = decode_body(body, content_type).text
+        found = hanweb(text, response.url) if role == "dataproxy" else discover(text,
+                                                                                response.url)
+        yield PageItem(self._capture(response, source, role), is_listing=True,
+                       links=len(found.items))
+        yield from self._follow(response, source, found)
 
     def on_known_column_error(self: ReportsSpider, failure: Failure) -> Iterator[Any]:
         yield from self.on_error(failure)

@@ -53,7 +53,7 @@ _URL_SCORES: tuple[tuple[re.Pattern[str], int], ...] = (
 )
 _URL_NEGATIVE = re.compile(r"xxgknb|ndbg_xxgk|login|search|sousuo|\.(?:jpg|png|gif|css|js|pdf|"
                            r"docx?|xlsx?|zip|rar|wps|ofd)$", re.IGNORECASE)
-MIN_SCORE = 3  # a link scoring less is not worth a request of the budget
+MIN_SCORE = 4  # a link scoring less is not worth a request (a path word alone scores 3)
 
 
 def score_link(text: str, url: str) -> int:
@@ -113,7 +113,8 @@ def page_links(text: str, url: str) -> list[Link]:
 def links_to_explore(links: Iterable[Link], min_score: int = MIN_SCORE) -> list[ScoredLink]:
     """Links worth a request, best first; report-titled links are left to `report_links`."""
     scored = [ScoredLink(link.url, link.text, score_link(link.text, link.url))
-              for link in links if not is_report_title(link.text)]
+              for link in links
+              if not is_report_title(link.text) or looks_like_column(link.url)]
     return sorted((s for s in scored if s.score >= min_score), key=lambda s: -s.score)
 
 
@@ -211,7 +212,7 @@ def directory_links(text: str, url: str) -> list[Link]:
         root = lxml_html.document_fromstring(text)
     except (etree.ParserError, ValueError):
         return []
-    out: dict[str, Link] = {}
+    out: dict[tuple[str, str], Link] = {}
     for el in root.iter("a", "option"):
         href = (el.get("href") if el.tag == "a" else el.get("value")) or ""
         href = href.strip()
@@ -221,7 +222,8 @@ def directory_links(text: str, url: str) -> list[Link]:
         if urlsplit(target).scheme not in ("http", "https") or target == url:
             continue
         label = " ".join((el.get("title") or el.text_content() or "").split())
-        out.setdefault(target, Link(target, label))
+        # Keyed by URL and text: the nav's 首页 and the list's 山西省人民政府 may share a URL.
+        out.setdefault((target, label), Link(target, label))
     return list(out.values())
 
 
@@ -229,7 +231,7 @@ def directory_candidates(links: Iterable[Link], find: GovernmentFinder,
                          within: str | None) -> tuple[list[Candidate], list[Link]]:
     """(candidates, links naming no government). A link naming several divisions
     (大同市灵丘县人民政府) is a candidate for the most specific one."""
-    candidates: list[Candidate] = []
+    candidates: dict[tuple[str, str], Candidate] = {}
     unnamed: list[Link] = []
     for link in links:
         found = find(link.text, within)
@@ -237,8 +239,9 @@ def directory_candidates(links: Iterable[Link], find: GovernmentFinder,
             unnamed.append(link)
             continue
         adcode, name = max(found, key=lambda g: (_level(g[0]), len(g[1])))
-        candidates.append(Candidate(link.url, link.text, adcode, name))
-    return candidates, unnamed
+        candidates.setdefault((link.url, adcode), Candidate(link.url, link.text, adcode, name))
+    named = {c.url for c in candidates.values()}
+    return list(candidates.values()), [link for link in unnamed if link.url not in named]
 
 
 def _level(adcode: str) -> int:

@@ -232,7 +232,7 @@ class ArchiveWriter:
                 error = f"{type(exc).__name__}: {exc}"
             else:
                 self._count(cap.source, out.outcome, out.result)
-                if out.result == "listing":
+                if out.result == "listing" or (item.is_listing and out.outcome == "not_modified"):
                     self.by_source[cap.source]["listing_pages"] += 1
                     self.by_source[cap.source]["listing_items"] += item.links
                 if out.result in ("report_new", "report_changed"):

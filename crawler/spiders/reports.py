@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 from archive.decode import decode_body
 from archive.extract import extract_page
 from archive.store import NETWORK_ERROR, SKIPPED, Capture
-from crawler.discovery import DiscoveryMixin
+from crawler.discovery import DiscoveryMixin, listing_meta
 from crawler.items import FailureItem, PageItem
 from crawler.listing import Discovery, discover, hanweb, looks_like_column, next_dataproxy
 from crawler.middlewares import FreshEnough
@@ -91,8 +91,10 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
 
     def _request(self, url: str, source: Source, role: str, depth: int,
                  **meta: Any) -> Request:
+        extra = listing_meta(source) if role == "listing" else {}
         return Request(url, callback=self.parse_page, errback=self.on_error,
-                       meta={"source": source.name, "role": role, "listing_depth": depth, **meta})
+                       meta={"source": source.name, "role": role, "listing_depth": depth,
+                             **extra, **meta})
 
     def _capture(self, response: Response, source: Source, role: str) -> Capture:
         return Capture(
@@ -110,6 +112,9 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
     def parse_page(self, response: Response) -> Iterator[Any]:
         source = self.sources[response.meta["source"]]
         role = response.meta["role"]
+        if role in LISTING_ROLES and response.status == 304:
+            yield from self.parse_unchanged_listing(response)
+            return
         if role not in LISTING_ROLES or response.status != 200:
             yield PageItem(self._capture(response, source, role), is_listing=False)
             return
