@@ -37,7 +37,6 @@ from crawler.explore import (
     recognise_column,
     report_links,
     site_id_code,
-    within_prefix,
 )
 from crawler.items import ExploreRecord, PageItem
 from crawler.listing import discover, hanweb
@@ -195,9 +194,8 @@ class DiscoveryMixin:
         """A column with its evidence; a column on a city or province site that carries other
         bodies' reports (区县法治政府建设年度报告) covers each body its titles name."""
         covers: dict[str, dict[str, str]] = {}
-        within = within_prefix(source.adcode)
         for title in titles:
-            for adcode, name in governments_named(title, within):
+            for adcode, name in governments_named(title, source.adcode):
                 if adcode != source.adcode:
                     covers[adcode] = {"adcode": adcode, "name": name,
                                       "level": division_level(adcode)}
@@ -333,8 +331,7 @@ class DiscoveryMixin:
         source = self.sources[response.meta["source"]]
         text = _text(response)
         links = directory_links(text, response.url)
-        candidates, unnamed = directory_candidates(links, governments_named,
-                                                   within_prefix(source.adcode))
+        candidates, unnamed = directory_candidates(links, governments_named, source.adcode)
         yield PageItem(self._capture(response, source, "directory"), is_listing=True,
                        links=len(candidates))
         self.logger.info("directory %s: %d links naming a government, %d naming none "
