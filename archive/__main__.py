@@ -9,6 +9,7 @@ import sys
 from collections import Counter
 from datetime import date
 
+from archive import exploration
 from archive.health import DEFAULT_FAIL_ON, STATES, save_health, unhealthy
 from archive.reextract import reextract
 from archive.store import DEFAULT_DB, Archive
@@ -45,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     wp.add_argument("--max-size-mb", type=int, default=DEFAULT_MAX_SIZE >> 20,
                     help="start a new file after this many MiB (default %(default)s)")
     wp.add_argument("--quiet", action="store_true", help="no progress bar")
+    ep = sub.add_parser("exploration", help="print a run's exploration: portals, columns, "
+                                            "directory candidates")
+    ep.add_argument("--db", default=os.environ.get("ARCHIVE_DB", DEFAULT_DB))
+    ep.add_argument("--run", type=int, default=None, help="run id (default: the latest)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
 
@@ -55,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         return health_command(args)
     if args.command == "export-warc":
         return export_warc_command(args)
+    if args.command == "exploration":
+        return exploration_command(args)
     archive = Archive(args.db)
     try:
         counts = reextract(archive, progress=not args.quiet, workers=args.workers)
@@ -80,6 +87,17 @@ def health_command(args: argparse.Namespace) -> int:
     print(f"health: {len(health)} sources, " + ", ".join(f"{k}={v}" for k, v in
                                                           sorted(counts.items())), file=sys.stderr)
     return EXIT_UNHEALTHY if bad else 0
+
+
+def exploration_command(args: argparse.Namespace) -> int:
+    archive = Archive(args.db)
+    try:
+        exploration.ensure_schema(archive.db)
+        lines = exploration.summary(archive.db, args.run)
+    finally:
+        archive.close()
+    print("\n".join(lines) if lines else "no exploration recorded")
+    return 0
 
 
 def export_warc_command(args: argparse.Namespace) -> int:

@@ -161,7 +161,8 @@ def summary(db: sqlite_utils.Database, run_id: int | None = None) -> list[str]:
     columns: dict[str, list[str]] = defaultdict(list)
     for source, url, shape, status, n, found in db.execute(
             "SELECT source, url, shape, status, report_links, found_run_id FROM explore_columns "
-            "WHERE last_run_id = ? ORDER BY source, url", [run_id]).fetchall():
+            "WHERE last_run_id = ? OR found_run_id = ? ORDER BY source, url",
+            [run_id, run_id]).fetchall():
         new = "new" if found == run_id else "known"
         columns[source].append(f"{url} [{shape}, {n} report links, {status}, {new}]")
     decisions: dict[str, Counter[str]] = defaultdict(Counter)

@@ -146,6 +146,38 @@ def test_summary_printed(crawled: Crawled) -> None:
     assert "[trs-var, 2 report links, active, known]" in crawled.second.output
 
 
+def test_exploration_command(crawled: Crawled) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "archive", "exploration", "--db",
+                          str(crawled.db), "--run", "1"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "directory sx-zfwz: accepted 5, not_fetched" in out
+    assert "portal sx-zfwz-140224:" in out and "[gkmlpt, 2 report links, active, new]" in out
+
+
+def test_column_that_changes_shape_is_explored_again(tmp_path: Path) -> None:
+    with SampleWeb(tmp_path / "web") as web:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(web.sources_yaml(), encoding="utf-8")
+        db = tmp_path / "archive.db"
+        assert run_crawl(sources, db, timeout=300).returncode == 0
+        # 浑源县 moves its column: the old one now answers with a plain page listing nothing.
+        old = tmp_path / "web/hy/zwgk/zfxxgk/fdzdgknr/yfxz/index.html"
+        old.write_text("<html><body><p>栏目已迁移</p></body></html>", encoding="utf-8")
+        web.reset_hits()
+        result = run_crawl(sources, db, timeout=300)
+        hy = [path for _, path, _ in web.hits("hy")]
+    assert "known column" in result.output and "exploring the portal again" in result.output
+    status = dict(rows(db, "SELECT url, status FROM explore_columns WHERE source = ?",
+                       ("sx-zfwz-140225",)))
+    assert list(status.values()) == ["stale"]
+    assert "/" in hy and "/zwgk/" in hy  # explored again from the home page
+    assert rows(db, "SELECT count(*) FROM explore_pages WHERE run_id = 2 AND source = ?",
+                ("sx-zfwz-140225",))[0][0] > 0
+
+
 def test_small_budget_is_held_and_said(tmp_path: Path) -> None:
     with SampleWeb(tmp_path / "web") as web:
         sources = tmp_path / "sources.yaml"
