@@ -69,6 +69,14 @@ def division_level(adcode: str) -> str:
     return "province" if adcode.endswith("0000") else "city" if adcode.endswith("00") else "county"
 
 
+def _site_hosts(url: str) -> frozenset[str]:
+    """A candidate's host, with and without `www.` (portals redirect between the two)."""
+    host = (urlsplit(url).hostname or "").lower()
+    other = host[4:] if host.startswith("www.") else f"www.{host}"
+    return frozenset({host, other}) if "." in host and not host[-1].isdigit() else frozenset(
+        {host})
+
+
 def listing_meta(source: Source) -> dict[str, Any]:
     """Listing pages of discovered columns are asked for conditionally (a 304 is followed from the
     archived copy), so a re-crawl of an unchanged portal costs conditional requests only."""
@@ -322,7 +330,7 @@ class DiscoveryMixin:
         child = Source(
             name=name, region=division_region(cand.adcode, cand.name), start_urls=(cand.url,),
             adcode=cand.adcode, level=division_level(cand.adcode),
-            hosts=frozenset({(urlsplit(cand.url).hostname or "").lower()}), kind="portal",
+            hosts=_site_hosts(cand.url), kind="portal",
             evidence=({"url": directory.start_urls[0], "title": cand.text},))
         self.sources[name] = child
         return child
