@@ -178,6 +178,23 @@ def test_column_that_changes_shape_is_explored_again(tmp_path: Path) -> None:
                 ("sx-zfwz-140225",))[0][0] > 0
 
 
+def test_portal_entry_alone(tmp_path: Path) -> None:
+    """A `portal` entry (no directory): 浑源县's site explored, its column four clicks deep."""
+    with SampleWeb(tmp_path / "web") as web:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text("sources:\n  - name: hy-portal\n    kind: portal\n    region: 山西省大同市浑源县\n"
+                           f"    adcode: '140225'\n    start_urls: ['{web.urls['hy']}']\n",
+                           encoding="utf-8")
+        db = tmp_path / "archive.db"
+        result = run_crawl(sources, db, timeout=300)
+        hosts = {key for key, n in web.hits_by_host().items() if n}
+    assert result.returncode == 0, result.output[-3000:]
+    assert hosts == {"hy"}
+    titles = {t for (t,) in rows(db, "SELECT title FROM reports WHERE source = 'hy-portal'")}
+    assert titles == {f"浑源县{y}年度法治政府建设工作报告" for y in (2022, 2023, 2024)}
+    assert rows(db, "SELECT shape, evidence_text FROM explore_columns") == [("trs-var", "依法行政")]
+
+
 def test_small_budget_is_held_and_said(tmp_path: Path) -> None:
     with SampleWeb(tmp_path / "web") as web:
         sources = tmp_path / "sources.yaml"

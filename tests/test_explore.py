@@ -136,3 +136,12 @@ def test_exploration_tables() -> None:
     assert lines[0] == "exploration, run 2:"
     assert "  directory d: rejected 1" in lines
     assert any("portal s: 1 pages explored; 1 column(s)" in line for line in lines)
+
+
+def test_explore_records_cross_redis_intact() -> None:
+    from crawler.distributed import decode_item, encode_item
+    from crawler.items import ExploreRecord
+
+    record = ExploreRecord("portal", "d-140224", {"adcode": "140224", "evidence": {"a": "灵丘县"}},
+                           source_row={"name": "d-140224", "hosts": ["x"]})
+    assert decode_item(encode_item(record)) == (record, None)
