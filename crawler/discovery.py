@@ -35,6 +35,7 @@ from crawler.explore import (
     links_to_explore,
     page_links,
     recognise_column,
+    redirect_target,
     report_links,
     site_id_code,
 )
@@ -172,7 +173,15 @@ class DiscoveryMixin:
             response.meta["role"] = "listing"
             yield from self.parse_page(response)
             return
-        links = page_links(text, response.url)
+        links = page_links(text, response.url, source.allows)
+        if not links and (target := redirect_target(text, response.url)) and source.allows(target):
+            # A redirect stub: its target stands in for it, at the same depth.
+            yield self._page_record(response, source.name, "explored", f"redirect stub to {target}",
+                                    response.meta, response.status)
+            yield from self._explore_request(source, target, depth, response.url,
+                                             response.meta.get("link_text", ""),
+                                             response.meta.get("score", 0))
+            return
         loose = [link for link in report_links(links) if link.url not in state.seen]
         to_explore = links_to_explore(links) if depth < self.settings.getint(
             "EXPLORE_MAX_DEPTH") else []
@@ -382,6 +391,15 @@ class DiscoveryMixin:
         cand: Candidate = response.meta["candidate"]
         text = _text(response)
         code = site_id_code(text)
+        target = redirect_target(text, response.url)
+        if (code is None and target and child.allows(target)
+                and not response.meta.get("stub_followed")):
+            # The listed URL is a redirect stub: the page it sends to is the home page.
+            yield self._page_record(response, child.name, "explored",
+                                    f"redirect stub to {target}", response.meta, response.status)
+            yield response.request.replace(url=target, meta={**response.meta,
+                                                             "stub_followed": True})
+            return
         why = check_site_id(code, cand.adcode)
         if why:
             self.logger.warning("directory %s: %s (%s) rejected: %s", directory.name, cand.url,
@@ -403,8 +421,8 @@ class DiscoveryMixin:
         # The home page is the portal's first exploration page.
         state = self._portals.setdefault(child.name, PortalState(cand.url))
         state.explored = True
-        state.seen.add(cand.url)
-        state.requests += 1
+        state.seen.update({cand.url, response.url})
+        state.requests += 2 if response.meta.get("stub_followed") else 1
         yield from self.parse_explore(response)
 
     def on_candidate_error(self: ReportsSpider, failure: Failure) -> Iterator[Any]:

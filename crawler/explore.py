@@ -86,14 +86,38 @@ class ScoredLink:
     score: int
 
 
-def page_links(text: str, url: str) -> list[Link]:
-    """Every http(s) anchor of a page on the page's own host, fragment dropped, first text kept;
-    plus the category links of a gkmlpt index page (as JSON listing URLs)."""
+_META_REFRESH = re.compile(
+    r"""<meta[^>]+http-equiv\s*=\s*["']?refresh["']?[^>]*?content\s*=\s*["'][^"']*?url\s*=\s*"""
+    r"""['"]?([^"'>\s;]+)""", re.IGNORECASE)
+_JS_LOCATION = re.compile(
+    r"""(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*['"]([^'"]+)['"]""")
+
+
+def redirect_target(text: str, url: str) -> str | None:
+    """Where a small redirect stub (meta refresh, `location.href=`) sends the visitor: many
+    portals' home pages are such stubs, without links or 网站标识码 of their own."""
+    if len(text) > 3000:
+        return None
+    m = _META_REFRESH.search(text) or _JS_LOCATION.search(text)
+    if not m:
+        return None
+    target = urljoin(url, m.group(1).strip())
+    return target if urlsplit(target).scheme in ("http", "https") and target != url else None
+
+
+def page_links(text: str, url: str,
+               allowed: Callable[[str], bool] | None = None) -> list[Link]:
+    """Every http(s) anchor of a page on the page's own host (or those `allowed`), fragment
+    dropped, first text kept; plus the category links of a gkmlpt index page (as JSON listing
+    URLs)."""
     try:
         root = lxml_html.document_fromstring(text)
     except (etree.ParserError, ValueError):
         return []
     host = urlsplit(url).hostname
+    if allowed is None:
+        def allowed(target: str) -> bool:
+            return urlsplit(target).hostname == host
     out: dict[str, Link] = {}
     for a in root.iter("a"):
         href = (a.get("href") or "").strip()
@@ -101,7 +125,7 @@ def page_links(text: str, url: str) -> list[Link]:
             continue
         target = urljoin(url, href).split("#", 1)[0]
         parts = urlsplit(target)
-        if parts.scheme not in ("http", "https") or parts.hostname != host or target == url:
+        if parts.scheme not in ("http", "https") or not allowed(target) or target == url:
             continue
         label = " ".join((a.get("title") or a.text_content() or "").split())
         out.setdefault(target, Link(target, label))

@@ -145,3 +145,15 @@ def test_explore_records_cross_redis_intact() -> None:
     record = ExploreRecord("portal", "d-140224", {"adcode": "140224", "evidence": {"a": "灵丘县"}},
                            source_row={"name": "d-140224", "hosts": ["x"]})
     assert decode_item(encode_item(record)) == (record, None)
+
+
+def test_redirect_stubs() -> None:
+    from crawler.explore import redirect_target
+
+    assert redirect_target('<script>window.location.href = "/index.shtml";</script>', BASE) == (
+        BASE + "index.shtml")
+    assert redirect_target('<meta http-equiv="refresh" content="0; url=/hy/index.html">',
+                           BASE) == BASE + "hy/index.html"
+    assert redirect_target("<p>" + "正文" * 2000 + "</p><script>location.href='/x'</script>",
+                           BASE) is None  # a real page that happens to script a link
+    assert redirect_target("<p>no redirect</p>", BASE) is None
