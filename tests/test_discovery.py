@@ -96,6 +96,10 @@ def test_candidates_recorded_with_decisions(crawled: Crawled) -> None:
     assert set(portals) == set(PORTALS.values())
     assert portals["140224"]["site_id_code"] == "1402240001"
     assert portals["140224"]["link_text"] == "灵丘县人民政府"
+    # The ledger's bodies read them (archive/ledger.py).
+    bodies = dict(rows(crawled.db, "SELECT adcode, portal FROM bodies WHERE portal_source "
+                                   "LIKE 'discovery:%'"))
+    assert bodies == {code: crawled.web.urls[key] for key, code in PORTALS.items()}
 
 
 def test_columns_found_with_evidence_and_shapes(crawled: Crawled) -> None:
