@@ -327,7 +327,7 @@ class DiscoveryMixin:
         for url in source.start_urls:
             yield Request(url, callback=self.parse_directory, errback=self.on_error,
                           meta={"source": source.name, "role": "directory",
-                                "listing_depth": 0})
+                                "listing_depth": 0, **listing_meta(source)})
 
     def _child_source(self: ReportsSpider, directory: Source, cand: Candidate,
                       name: str | None = None) -> Source:
@@ -347,6 +347,15 @@ class DiscoveryMixin:
     def parse_directory(self: ReportsSpider, response: Response) -> Iterator[Any]:
         source = self.sources[response.meta["source"]]
         text = _text(response)
+        if response.status == 304:  # unchanged: its links are read from the archived copy
+            stored = stored_listing(self.settings["ARCHIVE_DB"], response.url)
+            if stored is None:
+                self.logger.warning("directory %s: 304 but no archived copy; fetching it in "
+                                    "full", response.url)
+                yield response.request.replace(dont_filter=True, meta={
+                    **response.meta, "revalidated": True, "handle_httpstatus_list": []})
+                return
+            text = decode_body(*stored).text
         links = directory_links(text, response.url)
         candidates, unnamed = directory_candidates(links, governments_named, source.adcode)
         yield PageItem(self._capture(response, source, "directory"), is_listing=True,
