@@ -26,7 +26,6 @@ from archive.exploration import ACTIVE, KnownState, read_known, stored_listing
 from archive.store import utcnow
 from crawler.explore import (
     Candidate,
-    ScoredLink,
     check_site_id,
     column_shape,
     directory_candidates,
@@ -68,6 +67,10 @@ def division_region(adcode: str, fallback: str) -> str:
 
 def division_level(adcode: str) -> str:
     return "province" if adcode.endswith("0000") else "city" if adcode.endswith("00") else "county"
+
+
+NEXT_PAGES = 2          # pages of a listing looked at when its first page shows no report
+NEXT_PAGES_SCORE = 5    # … if the link to it scored at least this (通知公告 and better)
 
 
 def _site_hosts(url: str) -> frozenset[str]:
@@ -129,7 +132,8 @@ class DiscoveryMixin:
         yield from self._explore_request(source, state.home, 0, None, "", 0)
 
     def _explore_request(self: ReportsSpider, source: Source, url: str, depth: int,
-                         via: str | None, text: str, score: int) -> Iterator[Request]:
+                         via: str | None, text: str, score: int,
+                         **extra: Any) -> Iterator[Request]:
         state = self._portals[source.name]
         if url in state.seen:
             return
@@ -138,10 +142,12 @@ class DiscoveryMixin:
             return
         state.seen.add(url)
         state.requests += 1
+        # dont_filter: exploration dedupes itself (state.seen), and a page it looked at must not
+        # stop the listing crawl from requesting it later (a column's page 2, reached first).
         yield Request(url, callback=self.parse_explore, errback=self.on_explore_error,
-                      priority=score, meta={"source": source.name, "role": "explore",
-                                            "explore_depth": depth, "via": via,
-                                            "link_text": text, "score": score})
+                      priority=score, dont_filter=True,
+                      meta={"source": source.name, "role": "explore", "explore_depth": depth,
+                            "via": via, "link_text": text, "score": score, **extra})
 
     # -- portals --------------------------------------------------------------------------------
     def _page_record(self, response_or_url: Response | str, source: str, outcome: str,
@@ -159,7 +165,30 @@ class DiscoveryMixin:
         depth = response.meta.get("explore_depth", 0)
         text = _text(response)
         column = recognise_column(text, response.url) if depth > 0 else None
-        if column is not None and response.url not in state.columns:
+        first_page = response.meta.get("pager_of")
+        if column is not None and first_page and first_page in state.columns:
+            yield self._page_record(response, source.name, "column",
+                                    f"another page of the column {first_page}", response.meta,
+                                    response.status)
+            return
+        if column is not None and first_page:
+            # Reports on a later page of a general listing: the column is its first page, crawled
+            # from there like any listing.
+            state.columns.add(first_page)
+            yield self._page_record(response, source.name, "column",
+                                    f"a page of the column {first_page}, listing "
+                                    f"{len(column.report_titles)} report title(s)",
+                                    response.meta, response.status)
+            shape = response.meta.get("pager_shape", column.shape)  # the first page's
+            yield self._column_record(source, first_page, shape, column.report_titles,
+                                      {**response.meta, "via": response.meta.get("pager_via"),
+                                       "link_text": response.meta.get("pager_text")},
+                                      "found by exploration (reports on a later page)")
+            self.logger.info("portal %s: report column %s (%s; reports on its page %s)",
+                             source.name, first_page, column.shape, response.url)
+            yield self._request(first_page, source, "listing", 0)
+            return
+        if column is not None and not first_page and response.url not in state.columns:
             state.columns.add(response.url)
             yield self._page_record(response, source.name, "column",
                                     f"{column.shape} column listing {len(column.report_titles)} "
@@ -185,14 +214,23 @@ class DiscoveryMixin:
         loose = [link for link in report_links(links) if link.url not in state.seen]
         to_explore = links_to_explore(links) if depth < self.settings.getint(
             "EXPLORE_MAX_DEPTH") else []
-        if 0 < depth < self.settings.getint("EXPLORE_MAX_DEPTH") and not to_explore:
-            # A listing without reports on its first page (a general 通知公告 column): its next
+        pager: list[str] = []
+        if (depth > 0 and not first_page and column is None
+                and response.meta.get("score", 0) >= NEXT_PAGES_SCORE):
+            # A listing without a report on its first page (a general 通知公告 column): its next
             # pages are worth a look.
-            to_explore = [ScoredLink(p, "下一页", response.meta.get("score", 0))
-                          for p in discover(text, response.url).pages[:2]]
+            found = discover(text, response.url)
+            pager = [p for p in found.pages[:NEXT_PAGES] if p not in state.seen]
+            pager_shape = column_shape(text, response.url, found)
         yield self._page_record(response, source.name, "explored",
                                 f"{len(links)} links, {len(to_explore)} worth exploring, "
-                                f"{len(loose)} report links", response.meta, response.status)
+                                f"{len(loose)} report links, {len(pager)} next pages",
+                                response.meta, response.status)
+        for page in pager:
+            yield from self._explore_request(
+                source, page, depth, response.url, "下一页", response.meta.get("score", 0),
+                pager_of=response.url, pager_via=response.meta.get("via"),
+                pager_text=response.meta.get("link_text"), pager_shape=pager_shape)
         for link in loose:
             # A report linked outside any column (a home page's news box): fetch it, on budget.
             if state.requests >= self.settings.getint("EXPLORE_MAX_REQUESTS"):
