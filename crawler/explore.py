@@ -53,6 +53,11 @@ _URL_SCORES: tuple[tuple[re.Pattern[str], int], ...] = (
 )
 _URL_NEGATIVE = re.compile(r"xxgknb|ndbg_xxgk|login|search|sousuo|\.(?:jpg|png|gif|css|js|pdf|"
                            r"docx?|xlsx?|zip|rar|wps|ofd)$", re.IGNORECASE)
+# A document's URL: a file name with a number (t20240320_1.html, art_12_345.html, post_9.html,
+# content_107.html); sections end in index.html, list.aspx, a slash or a colNNN folder.
+_ARTICLE = re.compile(r"/(?!index|list|default)[^/]*\d{3,}[^/]*\.(?:s?html?|jhtml|jsp|aspx?|php)$",
+                      re.IGNORECASE)
+MAX_SECTION_NAME = 16  # 区县法治政府建设年度报告 has 12 characters; 关于开展…工作的通知 more
 MIN_SCORE = 4  # a link scoring less is not worth a request (a path word alone scores 3)
 
 
@@ -60,8 +65,9 @@ def score_link(text: str, url: str) -> int:
     """How strongly a link's text and URL point toward a report column (0 = not at all)."""
     t = re.sub(r"\s+", "", text or "")
     path = urlsplit(url).path.lower()
-    if _TEXT_NEGATIVE.search(t) or _URL_NEGATIVE.search(path):
-        return 0
+    if (_TEXT_NEGATIVE.search(t) or _URL_NEGATIVE.search(path) or _ARTICLE.search(path)
+            or len(t) > MAX_SECTION_NAME):
+        return 0  # (a document, by its URL or its long title, is not a section)
     score = sum(weight for pattern, weight in _TEXT_SCORES if pattern.search(t))
     score += sum(weight for pattern, weight in _URL_SCORES if pattern.search(path))
     return score

@@ -31,7 +31,8 @@ def test_scores_point_toward_the_report_column() -> None:
     assert ranked == sorted(ranked, reverse=True) and ranked[-1] > 0
     assert score_link("依法行政", BASE + "a/") > score_link("政务公开", BASE + "zwgk/")
     for text, url in (("新闻中心", "xwzx/"), ("政府信息公开年报", "xxgknb/"),
-                      ("政府信息公开指南", "zwgk/gkzn/"), ("机构职能", "gkmlpt/index")):
+                      ("政府信息公开指南", "zwgk/gkzn/"), ("机构职能", "gkmlpt/index"),
+                      ("关于开展安全生产大检查工作的通知", "tzgg/content_101.html")):
         assert score_link(text, BASE + url) < 4, text
 
 
