@@ -398,11 +398,11 @@ class DiscoveryMixin:
         candidates, unnamed = directory_candidates(links, governments_named, source.adcode)
         yield PageItem(self._capture(response, source, "directory"), is_listing=True,
                        links=len(candidates))
-        self.logger.info("directory %s: %d links naming a government, %d naming none "
+        self.logger.info("directory %s: %d links naming a government of its division, %d others "
                          "(not fetched)", response.url, len(candidates), len(unnamed))
-        for link in unnamed:
+        for link, why in unnamed:
             yield self._candidate_record(source, Candidate(link.url, link.text, "", ""),
-                                         "not_fetched", "link text names no government")
+                                         "not_fetched", why)
         known = self.known.candidates.get(source.name, {})
         started = {s.start_urls[0] for s in self.sources.values() if s.kind == "portal"}
         for cand in candidates:

@@ -257,21 +257,47 @@ def directory_links(text: str, url: str) -> list[Link]:
     return list(out.values())
 
 
-def directory_candidates(links: Iterable[Link], find: GovernmentFinder,
-                         within: str | None) -> tuple[list[Candidate], list[Link]]:
-    """(candidates, links naming no government). A link naming several divisions
-    (大同市灵丘县人民政府) is a candidate for the most specific one."""
+# What a government's own website is called after its name, and what a department's or a
+# newspaper's is: 大同市人民政府门户网站 is the city's; 大同市司法局, 大同新闻网 are not.
+_SITE_WORDS = re.compile(r"(?:人民政府|政府)?(?:门户网站|门户|网站|网)?$")
+_NOT_A_GOVERNMENT = re.compile(
+    r"(?:局|委员会|委|办公室|办|厅|部|署|中心|院|所|站|队|会|公司|集团|银行|大学|学院|报社?|台|"
+    r"新闻网|日报|晚报)(?:门户网站|网站|网)?$")
+
+
+def names_government(text: str, name: str) -> bool:
+    """Whether a link text names the government `name` itself (灵丘县, 灵丘县人民政府, or 灵丘 in
+    a list of bare names) rather than only containing its name's stem (公安部 ∌ 公安县) or naming
+    one of its departments (大同市司法局)."""
+    t = re.sub(r"\s+", "", text or "")
+    if _NOT_A_GOVERNMENT.search(t) and not t.endswith(("人民政府门户网站", "人民政府网站")):
+        return False
+    core = _SITE_WORDS.sub("", t)
+    return name in t or (len(core) >= 2 and name.startswith(core))
+
+
+def directory_candidates(links: Iterable[Link], find: GovernmentFinder, within: str | None
+                         ) -> tuple[list[Candidate], list[tuple[Link, str]]]:
+    """(candidates, [(link, why it is not one)]). A link naming several divisions
+    (大同市灵丘县人民政府) is a candidate for the most specific one; with `within` (the directory's
+    division code), only governments inside that division are candidates."""
+    prefix = within_prefix(within) if within and len(within) == 6 else within
     candidates: dict[tuple[str, str], Candidate] = {}
-    unnamed: list[Link] = []
+    skipped: list[tuple[Link, str]] = []
     for link in links:
-        found = find(link.text, within)
+        found = [g for g in find(link.text, within) if names_government(link.text, g[1])]
         if not found:
-            unnamed.append(link)
+            skipped.append((link, "link text names no government"))
             continue
         adcode, name = max(found, key=lambda g: (_level(g[0]), len(g[1])))
+        if prefix and not adcode.startswith(prefix):
+            skipped.append((link, f"names {name} ({adcode}), outside the directory's division "
+                                  f"{within}"))
+            continue
         candidates.setdefault((link.url, adcode), Candidate(link.url, link.text, adcode, name))
     named = {c.url for c in candidates.values()}
-    return list(candidates.values()), [link for link in unnamed if link.url not in named]
+    return list(candidates.values()), [(link, why) for link, why in skipped
+                                       if link.url not in named]
 
 
 def _level(adcode: str) -> int:

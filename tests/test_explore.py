@@ -113,7 +113,20 @@ def test_directory_candidates_name_governments() -> None:
         ("http://s.example/", "140000"), ("http://a.example/", "140200"),
         ("http://b.example/", "140224"), ("http://d.example/", "140225")}
     # 首页 shares its URL with a named link: only 人民网 names no government.
-    assert [link.text for link in unnamed] == ["人民网"]
+    assert [(link.text, why) for link, why in unnamed] == [
+        ("人民网", "link text names no government")]
+
+
+def test_directory_links_that_only_look_like_governments() -> None:
+    page = ('<a href="http://mps.example/">公安部</a><a href="http://sfj.example/">大同市司法局</a>'
+            '<a href="http://news.example/">大同新闻网</a><a href="http://bj.example/">北京</a>'
+            '<a href="http://lq.example/">灵丘</a><a href="http://gov.example/">浑源县人民政府门户网站</a>')
+    cands, skipped = directory_candidates(directory_links(page, BASE), governments_named,
+                                          "140200")
+    assert {c.text: c.adcode for c in cands} == {"灵丘": "140224", "浑源县人民政府门户网站": "140225"}
+    why = {link.text: reason for link, reason in skipped}
+    assert why["公安部"] == why["大同市司法局"] == why["大同新闻网"] == "link text names no government"
+    assert why["北京"].startswith("names 北京市 (110000), outside")
 
 
 def test_exploration_tables() -> None:
