@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from datetime import date
 
-from archive import ledger
+from archive import exploration, ledger
 from archive.divisions import FIRST_REPORT_YEAR, LEVELS
 from archive.divisions import table as division_table
 from archive.health import (
@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     wp.add_argument("--max-size-mb", type=int, default=DEFAULT_MAX_SIZE >> 20,
                     help="start a new file after this many MiB (default %(default)s)")
     wp.add_argument("--quiet", action="store_true", help="no progress bar")
+    ep = sub.add_parser("exploration", help="print a run's exploration: portals, columns, "
+                                            "directory candidates")
+    ep.add_argument("--db", default=os.environ.get("ARCHIVE_DB", DEFAULT_DB))
+    ep.add_argument("--run", type=int, default=None, help="run id (default: the latest)")
     dp = sub.add_parser("divisions", help="count the governments per level and report year")
     dp.add_argument("--year", type=int, default=None,
                     help="one report year (default: every year since 2019)")
@@ -80,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         return health_command(args)
     if args.command == "export-warc":
         return export_warc_command(args)
+    if args.command == "exploration":
+        return exploration_command(args)
     if args.command == "ledger":
         return ledger_command(args)
     archive = Archive(args.db)
@@ -147,6 +153,17 @@ def health_command(args: argparse.Namespace) -> int:
     print(f"health: {len(health)} sources, " + ", ".join(f"{k}={v}" for k, v in
                                                           sorted(counts.items())), file=sys.stderr)
     return EXIT_UNHEALTHY if bad else 0
+
+
+def exploration_command(args: argparse.Namespace) -> int:
+    archive = Archive(args.db)
+    try:
+        exploration.ensure_schema(archive.db)
+        lines = exploration.summary(archive.db, args.run)
+    finally:
+        archive.close()
+    print("\n".join(lines) if lines else "no exploration recorded")
+    return 0
 
 
 def ledger_command(args: argparse.Namespace) -> int:

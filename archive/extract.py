@@ -24,7 +24,7 @@ from archive.noise import clean_lines
 from archive.problems import binary_body
 from archive.script import has_traditional, to_simplified
 
-EXTRACTOR_VERSION = "4.1"  # 4.0: #16 (hidden copies, density, label grids); 4.1: #12 (kinds, binary)
+EXTRACTOR_VERSION = "4.1"  # 4.0: #16 cleaning on real pages; 4.1: #12 (kinds, binary bodies)
 MIN_REPORT_CHARS = 200  # a real annual report is thousands of characters; stubs are not reports
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)

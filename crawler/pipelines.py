@@ -16,7 +16,7 @@ from scrapy.http import Request
 from scrapy.settings import BaseSettings
 
 from archive.health import fail_on_states
-from crawler.items import FailureItem, PageItem
+from crawler.items import ExploreRecord, FailureItem, PageItem
 from crawler.writer import EXIT_UNHEALTHY, ArchiveWriter, WriterConfig
 
 logger = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class ArchivePipeline:
         self.crawler.stats.set_value("archive/exit_status", exit_status)
 
     async def process_item(self, item: Any) -> Any:
-        if not isinstance(item, PageItem | FailureItem):
+        if not isinstance(item, PageItem | FailureItem | ExploreRecord):
             raise DropItem(f"unknown item type {type(item).__name__}")
         assert self.writer is not None
         await self.writer.submit(item)
