@@ -69,7 +69,7 @@ bench-quality: $(STAMP)
 	$(BIN)/python -m bench.quality
 
 # Parts and figures (#18) against the labelled set: precision/recall per indicator family, parts
-# accuracy, cost per report. Reads the seed reports from /work/shared/seeds (FZZF_SEEDS=…).
+# accuracy, cost per report. Reads the seed reports from ../shared/seeds (FZZF_SEEDS=…).
 bench-analysis: $(STAMP)
 	$(BIN)/python -m bench.analysis
 

@@ -3,7 +3,7 @@
     python -m bench.analysis [--strict] [--verbose]
 
 Labelled set, built by reading (tests/fixtures/analysis/): the five seed reports, read from
-/work/shared/seeds (or $FZZF_SEEDS) at run time and labelled by line number in seed_labels.json,
+../shared/seeds (or $FZZF_SEEDS) at run time and labelled by line number in seed_labels.json,
 and the report passages written for this project in passages.json. Each text goes through
 `archive.analysis.analyse` as the archive would store it (traditional → simplified first).
 
@@ -35,7 +35,7 @@ from archive.script import has_traditional, to_simplified
 from archive.sections import PARTS, parts_present
 
 HERE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "analysis"
-SEEDS = Path(os.environ.get("FZZF_SEEDS", "/work/shared/seeds"))
+SEEDS = Path(os.environ.get("FZZF_SEEDS", Path(__file__).resolve().parents[2] / "shared" / "seeds"))
 PRECISION_TARGET, RECALL_TARGET, PARTS_TARGET = 0.95, 0.85, 0.95
 
 

@@ -133,7 +133,6 @@ def test_pathological_texts_stay_linear_and_never_raise() -> None:
     assert len(analyse("审核规范性文件12件，" * 20000).facts) == 20000
 
 
-@pytest.mark.skipif(not bench.SEEDS.exists(), reason="shared seeds not on this machine")
 def test_labelled_set_meets_the_targets() -> None:
     """The five seeds (read at run time) + written passages, labelled by reading."""
     result = bench.run()
