@@ -129,13 +129,9 @@ def _int(value: str) -> int | None:
     return int(value) if value and value.strip() else None
 
 
-@cache
-def changes() -> tuple[Change, ...]:
-    """The change table, as shipped with the package."""
-    path = resources.files("archive").joinpath("data/division_changes.csv")
-    if not path.is_file():
-        return ()
-    rows = csv.DictReader(line for line in path.read_text("utf-8").splitlines()
+def parse_changes(text: str) -> tuple[Change, ...]:
+    """Rows of a change table (CSV with a header line; lines starting with # are comments)."""
+    rows = csv.DictReader(line for line in text.splitlines()
                           if line.strip() and not line.startswith("#"))
     out = []
     for row in rows:
@@ -147,6 +143,13 @@ def changes() -> tuple[Change, ...]:
                           _int(row["first_year"]) or FIRST_REPORT_YEAR, _int(row["last_year"]),
                           row["source"].strip(), (row.get("note") or "").strip()))
     return tuple(out)
+
+
+@cache
+def changes() -> tuple[Change, ...]:
+    """The change table shipped with the package (archive/data/division_changes.csv)."""
+    path = resources.files("archive").joinpath("data/division_changes.csv")
+    return parse_changes(path.read_text("utf-8"))
 
 
 def _from_change(ch: Change, by_code: dict[str, list[Government]]) -> Government:
@@ -184,11 +187,15 @@ def _kind_of(name: str, level: str) -> str:
 
 @cache
 def _all() -> dict[str, tuple[Government, ...]]:
+    return apply_changes(_snapshot(), changes())
+
+
+def apply_changes(snapshot: list[Government], rows: tuple[Change, ...]
+                  ) -> dict[str, tuple[Government, ...]]:
     """Every government record by code, oldest first (a code can name different bodies in time)."""
     by_code: dict[str, list[Government]] = defaultdict(list)
-    for g in _snapshot():
+    for g in snapshot:
         by_code[g.adcode].append(g)
-    rows = changes()
     for ch in rows:  # codes in the snapshot that are no government at all
         if ch.kind == "not_government":
             by_code.pop(ch.adcode, None)
