@@ -1,8 +1,9 @@
 """The archive: one SQLite file, written through sqlite-utils.
 
-Tables: `captures` (every response, body by sha256 in `bodies`), `fetch_log` (every request's
-outcome), `reports` (latest clean record per canonical URL), `report_versions` (every distinct
-text a report has had), `sources` (the registry as crawled), `crawl_runs`.
+Tables: `captures` (every response, raw bytes by sha256 in `payloads`), `fetch_log` (every
+request's outcome), `reports` (latest clean record per canonical URL, attributed to its issuer),
+`report_versions` (every distinct text a report has had), `sources` (the registry as crawled),
+`crawl_runs`, and the ledger's `bodies` (everyone obliged to report) and `ledger` (archive.ledger).
 Nothing is overwritten or deleted; each page is stored in one transaction.
 """
 
@@ -23,10 +24,11 @@ import sqlite_utils
 from archive.derive import Derived, derive
 from archive.divisions import resolve
 from archive.extract import EXTRACTOR_VERSION, Extraction
+from archive.ledger import ensure_ledger_schema
 from archive.search import index_form
 from archive.urls import canonical_url
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 DEFAULT_DB = "data/archive.db"
 
 # Fetch outcomes (the `outcome` column): what happened to the request.
@@ -104,12 +106,14 @@ class Archive:
             if version < 9:
                 # v6 contentless; v7 run breaks in the index; v9 the ascii tokenizer
                 self.rebuild_search_index()
+            if version < 10:
+                self._migrate_v10()
             self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _create_v1(self) -> None:
         db = self.db
-        db["bodies"].create({"sha256": str, "size": int, "body": bytes}, pk="sha256",
-                            if_not_exists=True)
+        db["payloads"].create({"sha256": str, "size": int, "body": bytes}, pk="sha256",
+                              if_not_exists=True)
         db["captures"].create(
             {"id": int, "url": str, "canonical_url": str, "request_url": str, "source": str,
              "role": str, "status": int, "headers": str, "sha256": str, "size": int,
@@ -221,6 +225,24 @@ class Archive:
              "shape_changed": int, "latest_report_year": int, "due_year": int, "overdue": int,
              "last_run_id": int, "computed_at": str},
             pk="source", if_not_exists=True)
+
+    def _migrate_v10(self) -> None:
+        """#10 (the ledger): raw bytes move to `payloads`; `bodies` becomes everyone obliged to
+        report; reports gain their issuer, copies and deadline status; the `ledger` table."""
+        db = self.db
+        names = set(db.table_names())
+        if "payloads" not in names and "bodies" in names and "body" in db["bodies"].columns_dict:
+            db.execute("ALTER TABLE bodies RENAME TO payloads")
+        elif "payloads" in names and "bodies" in names and "body" in db["bodies"].columns_dict:
+            db.execute("INSERT OR IGNORE INTO payloads SELECT sha256, size, body FROM bodies")
+            db.execute("DROP TABLE bodies")
+        for name, type_ in (("issuer", str), ("issuer_id", str), ("issuer_adcode", str),
+                            ("issuer_level", str), ("copy_of", str), ("deadline_status", str),
+                            ("days_late", int)):
+            if name not in db["reports"].columns_dict:
+                db["reports"].add_column(name, type_)
+        db["reports"].create_index(["issuer_id", "report_year"], if_not_exists=True)
+        ensure_ledger_schema(db)
 
     def _index(self, rowid: int, title: str | None, text: str | None,
                index: tuple[str, str] | None = None,
@@ -371,7 +393,7 @@ class Archive:
                        sha: str | None) -> int:
         if sha:
             self.db.execute(
-                "INSERT OR IGNORE INTO bodies (sha256, size, body) VALUES (?, ?, ?)",
+                "INSERT OR IGNORE INTO payloads (sha256, size, body) VALUES (?, ?, ?)",
                 [sha, len(cap.body), cap.body],
             )
         return self._insert("captures", {
