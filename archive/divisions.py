@@ -26,7 +26,14 @@ CHANGE_KINDS = ("created", "renamed", "merged", "abolished", "omitted", "not_gov
 # county-level cities of the 新疆生产建设兵团 (6590xx), which the 兵团 governs, not the region.
 _SKIP_PROVINCES = frozenset({"81", "82"})
 _BINGTUAN_PREFIX = "6590"
-_ETHNIC = re.compile(r"(?:[\u4e00-\u9fff]{1,6}?族)+$")
+# The 55 minority names as they occur in autonomous divisions' names (各族: 龙胜各族自治县).
+_MINORITIES = (
+    "蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 "
+    "佤 畲 高山 拉祜 水 东乡 纳西 景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 "
+    "仡佬 锡伯 阿昌 普米 塔吉克 怒 乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 京 塔塔尔 "
+    "独龙 鄂伦春 赫哲 门巴 珞巴 基诺 各")
+_ETHNIC = re.compile(
+    "(?:" + "|".join(sorted(_MINORITIES.split(" "), key=len, reverse=True)) + ")族?$")
 _SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "林区", "特区",
              "省", "市", "区", "县", "盟", "旗")
 
@@ -77,7 +84,9 @@ def stem(short: str) -> str:
         if short.endswith(suffix) and len(short) > len(suffix):
             base = short[: -len(suffix)]
             if suffix.startswith("自治"):
-                base = _ETHNIC.sub("", base) or base
+                # 积石山保安族东乡族撒拉族 → 积石山; 木垒哈萨克 → 木垒; 鄂伦春 stays
+                while (shorter := _ETHNIC.sub("", base)) != base and len(shorter) >= 2:
+                    base = shorter
             return base
     return short
 
@@ -272,6 +281,14 @@ def _depth(g: Government) -> int:
     return LEVELS.index(g.level)
 
 
+def _forms(g: Government) -> set[str]:
+    """Names a government goes by: 海西蒙古族藏族自治州 is also 海西州, 白沙黎族自治县 白沙县."""
+    forms = {g.short}
+    if g.short.endswith(("自治州", "自治县", "自治旗")) and len(stem(g.short)) >= 2:
+        forms.add(stem(g.short) + g.short[-1])
+    return forms
+
+
 def _keys(g: Government, by_code: dict[str, Government]) -> tuple[list[str], list[str]]:
     """Names a text may use for `g`: (exact names, bare stems usable only when unambiguous)."""
     chain: list[Government] = []
@@ -279,16 +296,15 @@ def _keys(g: Government, by_code: dict[str, Government]) -> tuple[list[str], lis
     while parent is not None:
         chain.insert(0, parent)
         parent = by_code.get(parent.parent_adcode or "")
-    exact = {g.short}
-    if len(g.short) == 2 and g.short.endswith("区"):
-        exact.discard(g.short)  # 城区, 郊区, 矿区 are words too: only with their city's name
+    exact: set[str] = set()
     prefixes = [""]
     for anc in chain:
-        forms = {anc.short, stem(anc.short)} if anc.level == "province" else {anc.short}
+        forms = _forms(anc) | ({stem(anc.short)} if anc.level == "province" else set())
         prefixes = [p + f for p in prefixes for f in forms] + prefixes
-    for p in prefixes:
-        if p:
-            exact.add(p + g.short)
+    for form in _forms(g):
+        exact.update(p + form for p in prefixes)
+    if len(g.short) == 2 and g.short.endswith("区"):
+        exact.discard(g.short)  # 城区, 郊区, 矿区 are words too: only with their city's name
     stems = []
     base = stem(g.short)
     if len(base) >= 2 and base != g.short:
@@ -351,6 +367,11 @@ def _ancestors(code: str, year: int | None) -> list[str]:
     return out
 
 
+def _prefix(g: Government) -> str:
+    return g.adcode[:2] if g.level == "province" else g.adcode[:4] if g.level == "city" \
+        else g.adcode
+
+
 def _narrow(cands: tuple[Government, ...], scopes: list[str]) -> tuple[Government, ...]:
     for prefix in scopes:
         inside = tuple(g for g in cands if g.adcode.startswith(prefix))
@@ -374,6 +395,8 @@ def find_governments(text: str | None, year: int | None = None,
     scopes = _ancestors(within, year) if within else []
     found: dict[str, tuple[int, int, int, Government]] = {}
     i, n = 0, len(text)
+    prev_end = -1
+    prev: tuple[Government, ...] = ()
     while i < n:
         hit = None
         for length in range(min(index.longest, n - i), 1, -1):
@@ -391,6 +414,13 @@ def find_governments(text: str | None, year: int | None = None,
             i += 1
             continue
         length, cands = hit
+        if i == prev_end and not any(g.adcode.startswith(_prefix(p)) and g.level != p.level
+                                     for g in cands for p in prev):
+            # A name right after a government's name that is not one of its divisions names a
+            # part of it (格尔木市西城区, a zone or street), not the other government of that name.
+            i += length
+            continue
+        prev_end, prev = i + length, cands
         for g in cands:
             if g.adcode not in found:
                 found[g.adcode] = (-length, -_depth(g), i, g)

@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from archive.__main__ import main as archive_main
 from archive.divisions import (
     FIRST_REPORT_YEAR,
     Government,
@@ -147,6 +146,11 @@ def test_resolve_keeps_its_shape_and_is_year_aware() -> None:
     ("吉林省2023年法治政府建设年度报告", None, ["220000"]),
     ("宁波高新区法治政府建设工作报告", None, ["330200"]),  # a zone: its host city
     ("阳泉市城区2023年法治政府建设年度报告", None, ["140302"]),
+    ("白沙县2023年法治政府建设年度报告", None, ["469025"]),
+    ("楚雄州武定县2023年法治政府建设年度报告", None, ["532329"]),
+    ("积石山县2023年法治政府建设年度报告", None, ["622927"]),
+    ("青海省海西州格尔木市西城区2023年法治政府建设情况", "632801", ["632801"]),  # 西城区: a zone
+    ("宁波市高新区2023年法治政府建设情况", None, ["330200"]),
     ("主城区法治政府建设推进会", None, []),  # 城区 alone is a word, not a government
     ("朝阳2023年法治政府建设情况", None, []),  # 朝阳: a city, two districts, a county
     ("国务院2023年法治政府建设年度报告", None, []),
@@ -172,6 +176,8 @@ def test_find_governments_is_fast_once_indexed() -> None:
 
 
 def test_divisions_command_prints_counts_per_level_and_year(capsys) -> None:
+    from archive.__main__ import main as archive_main
+
     assert archive_main(["divisions", "--year", "2023"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["year", "province", "city", "county", "total"]
