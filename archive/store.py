@@ -14,17 +14,19 @@ import os
 import socket
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from archive import ledger
 from archive.derive import Derived, derive
 from archive.divisions import resolve
 from archive.extract import EXTRACTOR_VERSION, Extraction
-from archive.ledger import ensure_ledger_schema
+from archive.issuer import Context, attribute, normalise_zone
+from archive.ledger import deadline_status, ensure_ledger_schema
 from archive.search import index_form
 from archive.urls import canonical_url
 
@@ -80,7 +82,8 @@ class Archive:
         if self.path != ":memory:":
             self.db.enable_wal()
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self._sources: dict[str, tuple[str | None, str | None]] = {}
+        self._sources: dict[str, Context] = {}
+        self._zone_map: dict[str, str] | None = None
         # Search-index writes held back until the end of a write batch (see `deferred_index`).
         self._index_ops: list[tuple[str, list[Any]]] | None = None
         self.migrate()
@@ -319,7 +322,7 @@ class Archive:
     def save_run_sources(self, run_id: int, rows: Iterable[Mapping[str, Any]]) -> None:
         with self.db.atomic():
             self.db["run_sources"].upsert_all(
-                [{"run_id": run_id, **row} for row in rows], pk=("run_id", "source"))
+                [{"run_id": run_id, **row} for row in rows], pk=("run_id", "source"), alter=True)
 
     def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any], *,
                    exit_status: int = 0, unhealthy: Mapping[str, str] | None = None) -> None:
@@ -339,16 +342,35 @@ class Archive:
                 "unhealthy": json.dumps(dict(unhealthy or {}), ensure_ascii=False),
             })
 
-    def source_info(self, name: str) -> tuple[str | None, str | None]:
-        """(region, adcode) of a source as last registered."""
+    def refresh_ledger(self, as_of: str | date | None = None) -> dict[str, int]:
+        """Copies, `bodies` and the `ledger` at `as_of` (a date or YYYY-MM-DD; None = today)."""
+        when = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+        return ledger.refresh(self.db, when)
+
+    def source_info(self, name: str) -> Context:
+        """What the registry says about a source (region, adcode, level, body), as last saved."""
         if name not in self._sources:
-            row = self.db.execute("SELECT region, adcode FROM sources WHERE name = ?",
-                                  [name]).fetchone()
-            self._sources[name] = (row[0], row[1]) if row else (None, None)
+            body = ", body" if "body" in self.db["sources"].columns_dict else ", NULL"
+            row = self.db.execute(f"SELECT region, adcode, level{body} FROM sources "
+                                  "WHERE name = ?", [name]).fetchone()
+            self._sources[name] = (Context(region=row[0], adcode=row[1], level=row[2],
+                                           body=row[3], zones=self._zones())
+                                   if row else Context())
         return self._sources[name]
+
+    def _zones(self) -> dict[str, str]:
+        """Zones the registry knows (normalised name → host division), shared by all sources."""
+        if self._zone_map is None:
+            body = "coalesce(body, region)" if "body" in self.db["sources"].columns_dict \
+                else "region"
+            self._zone_map = {normalise_zone(n): a for n, a in self.db.execute(
+                f"SELECT {body}, adcode FROM sources WHERE level = 'zone' AND adcode IS NOT NULL "
+                "ORDER BY name").fetchall() if n}
+        return self._zone_map
 
     def save_sources(self, rows: Iterable[Mapping[str, Any]]) -> None:
         self._sources.clear()
+        self._zone_map = None
         now = utcnow()
         records = []
         for row in rows:
@@ -484,11 +506,18 @@ class Archive:
         `seen` is False when re-deriving from an old capture: last_seen then stays as it is.
         """
         url = canonical_url(url)
-        reg_region, reg_adcode = self.source_info(source)
+        ctx = self.source_info(source)
+        reg_region, reg_adcode = ctx.region, ctx.adcode
         adcode = reg_adcode or ex.adcode
         provenance = dict(ex.provenance)
         if reg_adcode:
             provenance["adcode"] = "registry"
+        issuer = attribute(ex.title, ex.text, replace(ctx, site_id_code=ex.site_id_code),
+                           ex.report_year, ex.publisher)
+        if issuer is not None:
+            adcode = issuer.adcode
+            provenance["issuer"] = issuer.source
+            provenance["adcode"] = f"issuer ({issuer.source})"
         division = resolve(adcode)
         row = {
             "url": url, "source": source, "region": reg_region or region, "title": ex.title,
@@ -503,9 +532,15 @@ class Archive:
             "extractor_version": EXTRACTOR_VERSION, "quality": ex.quality,
             "quality_reason": ex.quality_reason,
             "provenance": json.dumps(provenance, ensure_ascii=False, sort_keys=True),
+            "issuer": issuer.name if issuer else None,
+            "issuer_id": issuer.body_id if issuer else None,
+            "issuer_adcode": issuer.adcode if issuer else None,
+            "issuer_level": issuer.level if issuer else None,
         }
-        old = self.db.execute("SELECT content_hash, title, text FROM reports WHERE url = ?",
-                              [url]).fetchone()
+        old = self.db.execute("SELECT content_hash, title, text, first_seen FROM reports "
+                              "WHERE url = ?", [url]).fetchone()
+        row["deadline_status"], row["days_late"], _ = deadline_status(
+            ex.report_year, ex.published, old[3] if old else fetched_at)
         self.db.execute(
             "INSERT OR IGNORE INTO report_versions (url, content_hash, title, text, fetched_at, "
             "capture_id, extractor_version, derived_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -43,6 +43,7 @@ def writer_config(settings: BaseSettings, mode: str = "single") -> WriterConfig:
         flush_seconds=settings.getfloat("ARCHIVE_FLUSH_SECONDS"),
         fail_on=tuple(settings.getlist("ARCHIVE_HEALTH_FAIL_ON")),
         mode=mode,
+        ledger_as_of=settings.get("ARCHIVE_LEDGER_AS_OF") or None,
     )
 
 

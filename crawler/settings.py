@@ -26,6 +26,8 @@ ARCHIVE_REDIS_MAX_ITEMS = 2000     # distributed mode: crawlers wait while this 
 ARCHIVE_REDIS_TTL = 20             # distributed mode: s without a heartbeat = crawler/writer dead
 ARCHIVE_HEALTH_FAIL_ON = ["blocked", "failing", "shape_changed"]  # source states that make the
                                    # crawl exit 3 (add "overdue" to be told of missing reports)
+ARCHIVE_LEDGER_AS_OF = os.environ.get("ARCHIVE_LEDGER_AS_OF")  # the ledger's date (YYYY-MM-DD);
+# None = the day the crawl ends. Tests pin it so their ledger cells do not move with the calendar.
 ARCHIVE_CONTACT_URL = os.environ.get("ARCHIVE_CONTACT_URL",
                                      "https://example.org/fzzf-archive (set ARCHIVE_CONTACT_URL)")
 
