@@ -80,12 +80,14 @@ def source_context(row: dict[str, Any]) -> Context:
 
 
 def covers_bodies(row: dict[str, Any]) -> list[Issuer]:
-    """The bodies a registry entry names: its own, and those its `covers:` list."""
+    """The bodies a registry entry names: those its `covers:` lists (a collection column), else
+    its own body."""
     out: list[Issuer] = []
-    own = registry_issuer(source_context(row))
+    covers = json.loads(row.get("covers") or "[]")
+    own = None if covers else registry_issuer(source_context(row))
     if own is not None:
         out.append(own)
-    for item in json.loads(row.get("covers") or "[]"):
+    for item in covers:
         level, adcode, name = item.get("level"), item.get("adcode"), item.get("name") or ""
         ctx = Context(adcode=adcode or row.get("adcode"), level=level, region=name, body=name)
         if level in GOVERNMENT_LEVELS:
