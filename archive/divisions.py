@@ -319,6 +319,7 @@ class _Index:
     exact: dict[str, tuple[Government, ...]]
     stems: dict[str, tuple[Government, ...]]
     longest: int
+    starts: frozenset[str]  # every key's first two characters: most positions start no name
 
 
 def _build(records: list[Government]) -> _Index:
@@ -331,13 +332,15 @@ def _build(records: list[Government]) -> _Index:
             exact[key].add(g)
         for key in bare:
             stems[key].add(g)
+    for key in STEM_WORDS:
+        stems.pop(key, None)
     for key in list(stems):
         if key in exact:  # 吉林 is 吉林省's stem and 吉林市's: the exact name decides
             stems[key] |= exact[key]
     longest = max(map(len, [*exact, *stems]))
     return _Index({k: tuple(sorted(v, key=lambda g: g.adcode)) for k, v in exact.items()},
                   {k: tuple(sorted(v, key=lambda g: g.adcode)) for k, v in stems.items()},
-                  longest)
+                  longest, frozenset(k[:2] for k in [*exact, *stems]))
 
 
 @cache
@@ -350,7 +353,7 @@ def _index(year: int | None) -> _Index:
     index = _build(current)
     former = _build(latest)
     return _Index({**former.exact, **index.exact}, {**former.stems, **index.stems},
-                  max(index.longest, former.longest))
+                  max(index.longest, former.longest), index.starts | former.starts)
 
 
 def _ancestors(code: str, year: int | None) -> list[str]:
@@ -365,6 +368,35 @@ def _ancestors(code: str, year: int | None) -> list[str]:
     if not out and code:
         out.append(code.rstrip("0") if len(code) == 6 else code)
     return out
+
+
+# A county's bare stem is a name only where a name can end: 灵丘2022年, 九龙坡人民政府 — not 共和
+# in 中华人民共和国 or 平安 in 平安建设. Province and city stems go on into zones' and departments'
+# names (宁波高新区, 北京经济技术开发区, 广州海关), so they are not held to this.
+_STEM_FOLLOWERS = ("人民政府", "政府", "党委", "县委", "市委", "区委", "州委", "旗委", "法治",
+                   "司法局")
+# Stems that are everyday words or other places' nicknames (党和政府, 会同有关部门, 安居乐业,
+# 新兴产业, 各位来宾, 长治久安, 龙江 = 黑龙江, 九龙 in 香港): only the full name (和政县, 会同县,
+# 来宾市 …) names the government.
+# Found by reading where stems occur in the seeds and stored pages, not in a name.
+_STEM_WORD_LIST = (
+    "合作 资源 公安 共和 会同 大化 平安 振兴 新建 东方 康乐 和政 西市 友好 通道 南部 "
+    "乐业 复兴 宏伟 前进 华安 惠民 山城 凤凰 光明 大方 富民 新平 大关 古城 新市 金凤 "
+    "城北 龙湖 东湖 阿里 龙江 九龙 长安 和平 新华 红旗 民主 胜利 团结 安宁 太和 和顺 "
+    "安定 安居 宁安 长宁 永宁 东风 向阳 工农 新兴 兴业 南山 东山 西山 城关 江南 三江 "
+    "白云 青山 开发 高新 新区 永和 德化 正安 文化 和谐 先锋 建华 新城 中山 宝山 绿园 "
+    "来宾 长治 安康 四平 北海 大同 黄山 山南 普洱")
+STEM_WORDS = frozenset(_STEM_WORD_LIST.split(" "))
+
+
+def _word_starts(text: str, start: int) -> bool:
+    prev = text[start - 1:start]
+    return not prev or not "\u4e00" <= prev <= "\u9fff" or text.endswith(("关于", "对"), 0, start)
+
+
+def _stem_ends(text: str, end: int) -> bool:
+    nxt = text[end:end + 1]
+    return not nxt or not "\u4e00" <= nxt <= "\u9fff" or text.startswith(_STEM_FOLLOWERS, end)
 
 
 def _prefix(g: Government) -> str:
@@ -398,15 +430,21 @@ def find_governments(text: str | None, year: int | None = None,
     prev_end = -1
     prev: tuple[Government, ...] = ()
     while i < n:
+        if text[i:i + 2] not in index.starts:
+            i += 1
+            continue
         hit = None
         for length in range(min(index.longest, n - i), 1, -1):
             key = text[i:i + length]
             cands = index.exact.get(key)
+            if cands and length == 2 and not (i == prev_end or _word_starts(text, i)):
+                cands = None  # 献县 in 贡献县域, 和县 in 市和县: a one-character name needs a start
             if cands:
                 cands = _narrow(cands, scopes)
             else:
                 cands = _narrow(index.stems.get(key, ()), scopes)
-                if len(cands) != 1:
+                if len(cands) != 1 or (cands[0].level == "county"
+                                       and not _stem_ends(text, i + length)):
                     continue
             hit = (length, cands)
             break
