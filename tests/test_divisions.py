@@ -286,3 +286,8 @@ def test_registry_and_sample_portal_codes_resolve_in_their_years() -> None:
     assert site_ids
     for site_id in site_ids:
         assert from_site_id(site_id.decode(), 2023) is not None, site_id
+    template = (PORTAL_ROOT / "sources.yaml.tmpl").read_text("utf-8")
+    codes = set(re.findall(r"adcode: \"(\d{6})\"", template))
+    assert codes
+    for code in codes:
+        assert all(government(code, year) for year in YEARS), code
