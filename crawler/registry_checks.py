@@ -13,8 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from archive.divisions import from_site_id, resolve
+from archive.divisions import (
+    FIRST_REPORT_YEAR,
+    Government,
+    find_governments,
+    from_site_id,
+    government,
+    resolve,
+)
 from crawler.sources import Source
+
+_GOVERNMENT_LEVELS = ("province", "city", "county")
+_YEAR = re.compile(r"(20[1-3]\d)\s*年")
 
 _SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州", "自治县",
              "地区", "新区", "省", "市", "区", "县", "盟", "旗")
@@ -43,17 +53,13 @@ def check_source(src: Source) -> list[str]:
     def bad(field: str, message: str) -> None:
         problems.append(f"{src.name}: field '{field}': {message}")
 
+    host = government(src.adcode) if src.adcode else None
     if not src.adcode:
         bad("adcode", "required in the shipped registry")
+    elif host is None:
+        bad("adcode", f"{src.adcode} is not a known division code")
     else:
-        division = resolve(src.adcode)
-        if division is None:
-            bad("adcode", f"{src.adcode} is not a known division code")
-        else:
-            names = [short_name(n) for n in (division.province, division.city, division.county)]
-            if not any(n and n in src.region for n in names):
-                bad("adcode", f"{src.adcode} is {division.province}{division.city or ''}"
-                              f"{division.county or ''}, which region {src.region!r} does not name")
+        problems.extend(f"{src.name}: {p}" for p in _division_problems(src, host))
     if not src.level:
         bad("level", "required in the shipped registry")
     if src.kind in KIND_CHECKS:  # portal/directory evidence is not a report: their own rules
@@ -86,7 +92,6 @@ EVIDENCE_KEYS = {
 }
 _HOME_PATH = re.compile(r"^/?(?:index\.[a-z]+|default\.[a-z]+)?$", re.I)
 _SITE_ID = re.compile(r"^(?:\d{10}|bm\d{6,10})$")
-_GOVERNMENT_LEVELS = ("province", "city", "county")
 
 
 def _check_hosts(src: Source) -> list[str]:
@@ -173,8 +178,85 @@ def lone_report_warnings(sources: list[Source]) -> list[str]:
             if is_lone_report(src) and not src.notes]
 
 
+def _deepest(found: list[Government]) -> list[Government]:
+    """The most specific governments named: the deepest level found (several if tied)."""
+    depth = max((_GOVERNMENT_LEVELS.index(g.level) for g in found), default=-1)
+    return [g for g in found if _GOVERNMENT_LEVELS.index(g.level) == depth]
+
+
+def _division_problems(src: Source, host: Government) -> list[str]:
+    """The region names the code's division at its deepest level; for a zone or department the
+    region is its host division's name and `body` the zone's or department's own name."""
+    out = []
+    named = _deepest(find_governments(src.region, within=src.adcode))
+    if not named:
+        out.append(f"field 'region': {src.region!r} names no government; adcode {src.adcode} "
+                   f"is {host.name}" + (" (a zone or department names its host division in "
+                                        "region, itself in body)" if src.level in ("zone",
+                                                                                "department")
+                                        else ""))
+    elif host.adcode not in {g.adcode for g in named}:
+        names = ", ".join(f"{g.name} ({g.adcode})" for g in named)
+        out.append(f"field 'adcode': {src.adcode} is {host.name}, but region {src.region!r} "
+                   f"names {names}")
+    if src.level in _GOVERNMENT_LEVELS and host.level != src.level:
+        out.append(f"field 'level': {src.level}, but adcode {src.adcode} ({host.name}) is a "
+                   f"{host.level}")
+    if src.body:
+        ancestors = _ancestry(host)
+        others = [g for g in find_governments(src.body, within=src.adcode)
+                  if g.adcode not in ancestors]
+        if others:
+            out.append(f"field 'body': {src.body!r} names {others[0].name} ({others[0].adcode}),"
+                       f" not the host division {host.name} ({src.adcode})")
+    return out
+
+
+def _ancestry(g: Government) -> set[str]:
+    """A government's code and its parents' codes."""
+    codes = set()
+    current: Government | None = g
+    while current is not None:
+        codes.add(current.adcode)
+        current = government(current.parent_adcode) if current.parent_adcode else None
+    return codes
+
+
+def issuer_problems(src: Source) -> list[str]:
+    """A column's evidence title that names another government than the entry's (#12 item 7).
+
+    The title's most specific government must be the entry's division, one the entry `covers`,
+    or for a zone its host's city or province (宁波高新区 names 宁波市). A repost of another
+    body's report, or a collection column's report, is a different issuer: `covers` says so.
+    """
+    if src.kind != "column" or not src.adcode or government(src.adcode) is None:
+        return []
+    allowed = {src.adcode} | {c["adcode"] for c in src.covers if c.get("adcode")}
+    if src.level == "zone":
+        allowed |= _ancestry(government(src.adcode))
+    out = []
+    for item in src.evidence:
+        title = str(item.get("title") or "") if isinstance(item, dict) else ""
+        year = _YEAR.search(title)
+        report_year = int(year.group(1)) if year else None
+        named = find_governments(title, report_year if report_year and
+                                 report_year >= FIRST_REPORT_YEAR else None, within=src.adcode)
+        # A name the entry's own body carries is the body, not that government (格尔木市西城区's
+        # titles say 西城区; 北京市西城区 is another body).
+        own = {g.adcode for g in find_governments(src.body, within=src.adcode)} if src.body \
+            else set()
+        deepest = [g for g in _deepest(named)
+                   if not (src.body and g.short in src.body and g.adcode not in own)]
+        if deepest and not {g.adcode for g in deepest} & allowed:
+            issuer = deepest[0]
+            out.append(f"{src.name}: field 'evidence': title {title!r} names {issuer.name} "
+                       f"({issuer.adcode}), not the entry's {src.adcode}; if the column carries "
+                       "that body's reports, list it in 'covers'")
+    return out
+
+
 def check_registry(sources: list[Source]) -> list[str]:
-    problems = [p for src in sources for p in check_source(src)]
+    problems = [p for src in sources for p in (*check_source(src), *issuer_problems(src))]
     # The same page may prove a column (a report in it) and a portal (a page on the site), but two
     # entries of one kind never share a piece of evidence.
     seen: dict[tuple[str, str], str] = {}

@@ -9,15 +9,17 @@ from dataclasses import replace
 import pytest
 import yaml
 
+from archive.divisions import government
 from crawler.registry_checks import (
     EVIDENCE_KEYS,
     check_registry,
     check_source,
     coverage,
+    issuer_problems,
     lone_report_warnings,
     stats,
 )
-from crawler.sources import DEFAULT_SOURCES, LEVELS, load_sources, main
+from crawler.sources import DEFAULT_SOURCES, LEVELS, Source, load_sources, main
 from tests.portal import PORTAL_ROOT
 
 SOURCES = load_sources(DEFAULT_SOURCES)
@@ -35,8 +37,8 @@ def test_at_least_100_sources_in_all_31_provinces_at_every_level() -> None:
 
 
 def test_seed_issuers_found_on_government_hosts_are_included() -> None:
-    regions = {s.region for s in SOURCES}
-    assert {"重庆市九龙坡区", "重庆高新区", "宁波高新区"} <= regions
+    names = {s.region for s in SOURCES} | {s.body for s in SOURCES if s.body}
+    assert {"重庆市九龙坡区", "西部科学城重庆高新区", "宁波高新区"} <= names
 
 
 def test_evidence_is_on_the_sources_own_host_and_marked_when_composed() -> None:
@@ -139,3 +141,94 @@ def test_stats_prints_coverage_by_level_province_and_kind(capsys: pytest.Capture
     assert "by kind: " in out and f"directory {kinds['directory']}" in out
     assert "governments covered: " in out and "prefecture-level" in out
     assert "  北京市\t" in out
+
+
+def entry(**fields) -> Source:
+    """A registry entry as load_sources makes it (the title is a report's, the host its own)."""
+    base = {"name": "t-entry", "region": "北京市朝阳区", "adcode": "110105", "level": "county",
+            "start_urls": ("https://www.bjchy.gov.cn/fzzfjsbg/",),
+            "hosts": frozenset({"www.bjchy.gov.cn"}),
+            "evidence": ({"url": "https://www.bjchy.gov.cn/fzzfjsbg/t1.html",
+                          "title": "北京市朝阳区2023年法治政府建设年度情况报告"},)}
+    base.update(fields)
+    return Source(**base)
+
+
+def title(text: str) -> tuple[dict[str, str], ...]:
+    return ({"url": "https://www.bjchy.gov.cn/fzzfjsbg/t1.html", "title": text},)
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    # #12 item 5: the code must be the region's deepest division, not any division it mentions
+    ({"adcode": "110108"}, "field 'adcode': 110108 is 北京市海淀区, but region '北京市朝阳区' names "
+                           "北京市朝阳区 (110105)"),
+    ({"region": "北京市"}, "field 'adcode': 110105 is 北京市朝阳区, but region '北京市' names 北京市"),
+    ({"adcode": "110000"}, "field 'adcode': 110000 is 北京市, but region '北京市朝阳区' names"),
+    ({"region": "吉林省长春市朝阳区"}, "but region '吉林省长春市朝阳区' names 吉林省长春市朝阳区 (220104)"),
+    ({"level": "city"}, "field 'level': city, but adcode 110105 (北京市朝阳区) is a county"),
+    # zones and departments name their host division in region, themselves in body
+    ({"level": "zone", "region": "北京经济技术开发区", "adcode": "110115"},
+     "field 'adcode': 110115 is 北京市大兴区, but region '北京经济技术开发区' names 北京市 (110000)"),
+    ({"level": "zone", "region": "南昌高新区", "adcode": "360100"},
+     "field 'region': '南昌高新区' names no government; adcode 360100 is 江西省南昌市"),
+    ({"level": "department", "body": "北京市海淀区司法局"},
+     "field 'body': '北京市海淀区司法局' names 北京市海淀区 (110108), not the host division"),
+])
+def test_division_checks_name_entry_and_field(fields: dict, message: str) -> None:
+    problems = check_source(entry(**fields))
+    assert any(p.startswith("t-entry: field '") and message in p for p in problems), problems
+
+
+@pytest.mark.parametrize("fields", [
+    {},
+    {"level": "department", "body": "北京市朝阳区司法局"},
+    {"level": "zone", "region": "北京市大兴区", "adcode": "110115", "body": "北京经济技术开发区",
+     "evidence": title("北京经济技术开发区2021年法治政府建设情况报告")},
+    {"region": "湖北省仙桃市", "adcode": "429004", "evidence": title("仙桃市2023年法治政府建设情况报告")},
+    {"region": "重庆市江北区", "adcode": "500105", "evidence": title("重庆市江北区2023年法治政府建设情况报告")},
+])
+def test_division_checks_pass_good_entries(fields: dict) -> None:
+    assert check_source(entry(**fields)) == []
+    assert issuer_problems(entry(**fields)) == []
+
+
+def test_a_column_whose_title_names_another_issuer_is_flagged_until_it_covers_it() -> None:
+    # #12 item 7: gx-sft's evidence is 桂林市's report on the 司法厅's collection column
+    gx = {"name": "t-entry", "region": "广西壮族自治区", "adcode": "450000", "level": "department",
+          "body": "广西壮族自治区司法厅", "evidence": title("桂林市2018年度法治政府建设情况报告")}
+    problems = issuer_problems(entry(**gx))
+    assert len(problems) == 1 and problems[0].startswith("t-entry: field 'evidence': ")
+    assert "names 广西壮族自治区桂林市 (450300), not the entry's 450000" in problems[0]
+    assert issuer_problems(entry(**gx, covers=({"name": "桂林市", "adcode": "450300"},))) == []
+    assert issuer_problems(entry(**gx, kind="portal")) == []  # only columns carry reports
+    # a county column carrying its city's report, a district's title on another district's entry
+    for text in ("北京市2023年法治政府建设年度情况报告", "海淀区2023年法治政府建设年度情况报告"):
+        assert issuer_problems(entry(evidence=title(text))), text
+    # titles naming no government, or the entry's own division, pass
+    for text in ("2023年法治政府建设年度情况报告", "朝阳区人民政府2023年法治政府建设年度情况报告",
+                 "北京市朝阳区司法局2023年法治政府建设年度情况报告"):
+        assert issuer_problems(entry(evidence=title(text))) == [], text
+
+
+def test_a_zone_may_be_named_after_its_city_or_by_its_own_name() -> None:
+    zone = {"level": "zone", "region": "浙江省宁波市鄞州区", "adcode": "330212", "body": "宁波高新区"}
+    assert issuer_problems(entry(**zone, evidence=title("宁波高新区法治政府建设工作报告"))) == []
+    grm = {"level": "zone", "region": "青海省海西蒙古族藏族自治州格尔木市", "adcode": "632801",
+           "body": "格尔木市西城区"}
+    assert issuer_problems(entry(**grm, evidence=title("西城区2025年法治政府建设工作总结"))) == []
+    assert issuer_problems(entry(**{**grm, "body": "格尔木市东城区"},
+                                 evidence=title("西城区2025年法治政府建设工作总结")))
+
+
+def test_registry_fixes_of_issue_12() -> None:
+    by_name = {s.name: s for s in SOURCES}
+    assert [c["adcode"] for c in by_name["gx-sft"].covers] == ["450300"]
+    # hlj-gov and hlj-sft-gov were one report on two other bodies' hosts: one is kept
+    assert "hlj-gov" not in by_name
+    kept = [s for s in SOURCES if any("黑龙江省2021年" in e["title"] for e in s.evidence)]
+    assert [s.name for s in kept] == ["hlj-sft-gov"]
+    for src in SOURCES:
+        if src.level in ("zone", "department"):
+            assert src.body, src.name
+            host = government(src.adcode)
+            assert src.region == host.name or src.level == "department", src.name
