@@ -7,7 +7,8 @@ DB     ?= data/archive.db
 PORT   ?= 8001
 PORTAL_PORT ?= 8700
 
-.PHONY: install system-deps test lint demo crawl serve bench bench-profile bench-quality lock clean
+.PHONY: install system-deps test lint demo crawl serve bench bench-profile bench-quality \
+	bench-analysis bench-real lock clean
 
 install: $(STAMP)
 
@@ -45,7 +46,11 @@ crawl: $(STAMP)
 	mkdir -p $(dir $(DB))
 	$(BIN)/scrapy crawl reports -a sources=crawler/sources.yaml -s ARCHIVE_DB=$(DB)
 
+# A missing archive is one line naming what to pass, not Datasette's usage error.
+NO_DB_MSG = make serve: no archive at $(DB); pass DB=PATH, e.g. make serve DB=data/demo/archive.db \
+  (the archive make demo builds; make crawl builds data/archive.db)
 serve: $(STAMP)
+	@test -f "$(DB)" || { echo "$(NO_DB_MSG)" >&2; exit 2; }
 	$(BIN)/datasette serve $(DB) -m datasette/metadata.yml --plugins-dir datasette/plugins \
 	  --template-dir datasette/templates -p $(PORT)
 
@@ -62,6 +67,15 @@ bench-profile: $(STAMP)
 # Cleaner quality on the labelled corpus, ours vs plain trafilatura (prints a table).
 bench-quality: $(STAMP)
 	$(BIN)/python -m bench.quality
+
+# Parts and figures (#18) against the labelled set: precision/recall per indicator family, parts
+# accuracy, cost per report. Reads the seed reports from ../shared/seeds (FZZF_SEEDS=…).
+bench-analysis: $(STAMP)
+	$(BIN)/python -m bench.analysis
+
+# Cleaner on real portal pages read from ../shared/real-pages, ours vs plain trafilatura (issue #16).
+bench-real: $(STAMP)
+	$(BIN)/python -m bench.real_pages
 
 lock:
 	{ echo "# Full pinned dependency set (direct pins live in pyproject.toml). Regenerate: make lock"; \

@@ -9,15 +9,23 @@ import sys
 from collections import Counter
 from datetime import date
 
-from archive import ledger
+from archive import exploration, ledger
 from archive.divisions import FIRST_REPORT_YEAR, LEVELS
 from archive.divisions import table as division_table
-from archive.health import DEFAULT_FAIL_ON, STATES, save_health, unhealthy
+from archive.health import (
+    DEFAULT_FAIL_ON,
+    FAIL_ON_CHOICES,
+    compute_health,
+    fail_on_states,
+    save_health,
+    unhealthy,
+)
 from archive.reextract import reextract
 from archive.store import DEFAULT_DB, Archive
 from archive.warc import DEFAULT_MAX_SIZE, export_warc
 
 EXIT_UNHEALTHY = 3  # as the crawl: some source is in a --fail-on state
+DEMO_DB = "data/demo/archive.db"  # where `make demo` (crawler/demo.py) builds its archive
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,11 +38,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="extraction processes (default: one per core; 0 = in this process)")
     hp = sub.add_parser("health", help="recompute and print per-source health (source_health)")
     hp.add_argument("--db", default=os.environ.get("ARCHIVE_DB", DEFAULT_DB))
-    hp.add_argument("--as-of", type=date.fromisoformat, default=None,
-                    help="judge overdue reports as of this date (default today)")
-    hp.add_argument("--fail-on", default=",".join(DEFAULT_FAIL_ON),
+    hp.add_argument("--as-of", type=_iso_date, default=None,
+                    help="what-if: judge overdue reports as of this date and only print; the "
+                         "published source_health table is left as it is (default: today, saved)")
+    hp.add_argument("--fail-on", type=_fail_on, default=DEFAULT_FAIL_ON,
                     help=f"states that exit 3 (default {','.join(DEFAULT_FAIL_ON)}; "
-                         f"all: {','.join(STATES[:-1])})")
+                         f"accepted: {','.join(FAIL_ON_CHOICES)})")
     hp.add_argument("--all", action="store_true", help="print every source, healthy ones too")
     wp = sub.add_parser("export-warc", help="write the raw captures as WARC files (pywb, warcio)")
     wp.add_argument("--db", default=os.environ.get("ARCHIVE_DB", DEFAULT_DB))
@@ -48,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     wp.add_argument("--max-size-mb", type=int, default=DEFAULT_MAX_SIZE >> 20,
                     help="start a new file after this many MiB (default %(default)s)")
     wp.add_argument("--quiet", action="store_true", help="no progress bar")
+    ep = sub.add_parser("exploration", help="print a run's exploration: portals, columns, "
+                                            "directory candidates")
+    ep.add_argument("--db", default=os.environ.get("ARCHIVE_DB", DEFAULT_DB))
+    ep.add_argument("--run", type=int, default=None, help="run id (default: the latest)")
     dp = sub.add_parser("divisions", help="count the governments per level and report year")
     dp.add_argument("--year", type=int, default=None,
                     help="one report year (default: every year since 2019)")
@@ -64,12 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
 
     if not os.path.exists(args.db):
-        print(f"error: no archive at {args.db}", file=sys.stderr)
+        print(missing_archive(args.db, f"python -m archive {args.command} --db PATH"),
+              file=sys.stderr)
         return 2
     if args.command == "health":
         return health_command(args)
     if args.command == "export-warc":
         return export_warc_command(args)
+    if args.command == "exploration":
+        return exploration_command(args)
     if args.command == "ledger":
         return ledger_command(args)
     archive = Archive(args.db)
@@ -79,6 +95,28 @@ def main(argv: list[str] | None = None) -> int:
         archive.close()
     print("reextract: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
     return 0
+
+
+def _fail_on(value: str) -> tuple[str, ...]:
+    try:
+        return fail_on_states(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def missing_archive(path: str, usage: str) -> str:
+    """One line for a missing archive: what to pass, and where `make demo` put its archive."""
+    hint = (f"`make demo` built {DEMO_DB}" if os.path.exists(DEMO_DB)
+            else f"`make demo` builds {DEMO_DB}, `make crawl` builds {DEFAULT_DB}")
+    return (f"error: no archive at {path}; pass the archive to use: {usage} "
+            f"(or set ARCHIVE_DB) — {hint}")
 
 
 def divisions_command(args: argparse.Namespace) -> int:
@@ -93,11 +131,18 @@ def divisions_command(args: argparse.Namespace) -> int:
 
 
 def health_command(args: argparse.Namespace) -> int:
-    """One line per source with a problem; exit 3 if any is in --fail-on (for cron/monitors)."""
-    fail_on = tuple(s.strip() for s in args.fail_on.split(",") if s.strip())
+    """One line per source with a problem; exit 3 if any is in --fail-on (for cron/monitors).
+
+    Today's health is saved to `source_health` (what Datasette publishes); a run with --as-of is a
+    what-if and only prints.
+    """
+    fail_on = args.fail_on
     archive = Archive(args.db)
     try:
-        health = save_health(archive.db, args.as_of)
+        if args.as_of is None:
+            health = save_health(archive.db)
+        else:
+            health = compute_health(archive.db, args.as_of)
     finally:
         archive.close()
     for h in health:
@@ -108,6 +153,17 @@ def health_command(args: argparse.Namespace) -> int:
     print(f"health: {len(health)} sources, " + ", ".join(f"{k}={v}" for k, v in
                                                           sorted(counts.items())), file=sys.stderr)
     return EXIT_UNHEALTHY if bad else 0
+
+
+def exploration_command(args: argparse.Namespace) -> int:
+    archive = Archive(args.db)
+    try:
+        exploration.ensure_schema(archive.db)
+        lines = exploration.summary(archive.db, args.run)
+    finally:
+        archive.close()
+    print("\n".join(lines) if lines else "no exploration recorded")
+    return 0
 
 
 def ledger_command(args: argparse.Namespace) -> int:

@@ -36,6 +36,9 @@ class Decoded:
     replaced: int = 0  # undecodable byte sequences replaced by U+FFFD
 
 MAX_LOSSY_RATIO = 0.001  # a declared charset is kept if at most 0.1 % of the text is undecodable
+# … or a handful of sequences, whatever the page's length: a short report with three broken
+# bytes is `lossy` text under its label, not a fallback decode into garbage.
+MIN_LOSSY_ALLOWED = 8
 
 
 def normalise_encoding(label: str | None) -> str | None:
@@ -91,7 +94,7 @@ def decode_body(body: bytes, content_type: str | None = None) -> Decoded:
         if enc:
             text = body.decode(enc, "replace")
             bad = text.count("\ufffd")
-            if bad <= max(1, MAX_LOSSY_RATIO * len(text)):
+            if bad <= max(MIN_LOSSY_ALLOWED, MAX_LOSSY_RATIO * len(text)):
                 return Decoded(text, enc, f"{how}-lossy", bad)
     if utf8 is not None:
         return Decoded(utf8, "utf-8", "detected")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from archive.analysis import analyse_safely
 from archive.decode import decode_body
 from archive.extract import Extraction, extract_page
 from archive.problems import Problem, page_problem
@@ -45,4 +46,12 @@ def derive(body: bytes, headers: dict[str, str], status: int, url: str, is_listi
         extraction = extract_page(body, content_type, url, decoded)
     index = (index_form(f"{extraction.title or ''}\n{extraction.text}")
              if extraction.kind == "report" else None)
+    with_analysis(extraction, url)
     return Derived(sha, None, extraction, index)
+
+
+def with_analysis(ex: Extraction, url: str = "") -> Extraction:
+    """A report's parts and figures (#18), computed once, where the extraction runs."""
+    if ex.kind == "report" and ex.analysis is None:
+        ex.analysis = analyse_safely(ex.text, url)
+    return ex

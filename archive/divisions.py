@@ -26,7 +26,14 @@ CHANGE_KINDS = ("created", "renamed", "merged", "abolished", "omitted", "not_gov
 # county-level cities of the 新疆生产建设兵团 (6590xx), which the 兵团 governs, not the region.
 _SKIP_PROVINCES = frozenset({"81", "82"})
 _BINGTUAN_PREFIX = "6590"
-_ETHNIC = re.compile(r"(?:[\u4e00-\u9fff]{1,6}?族)+$")
+# The 55 minority names as they occur in autonomous divisions' names (各族: 龙胜各族自治县).
+_MINORITIES = (
+    "蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 "
+    "佤 畲 高山 拉祜 水 东乡 纳西 景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 "
+    "仡佬 锡伯 阿昌 普米 塔吉克 怒 乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 京 塔塔尔 "
+    "独龙 鄂伦春 赫哲 门巴 珞巴 基诺 各")
+_ETHNIC = re.compile(
+    "(?:" + "|".join(sorted(_MINORITIES.split(" "), key=len, reverse=True)) + ")族?$")
 _SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "林区", "特区",
              "省", "市", "区", "县", "盟", "旗")
 
@@ -77,7 +84,9 @@ def stem(short: str) -> str:
         if short.endswith(suffix) and len(short) > len(suffix):
             base = short[: -len(suffix)]
             if suffix.startswith("自治"):
-                base = _ETHNIC.sub("", base) or base
+                # 积石山保安族东乡族撒拉族 → 积石山; 木垒哈萨克 → 木垒; 鄂伦春 stays
+                while (shorter := _ETHNIC.sub("", base)) != base and len(shorter) >= 2:
+                    base = shorter
             return base
     return short
 
@@ -129,13 +138,9 @@ def _int(value: str) -> int | None:
     return int(value) if value and value.strip() else None
 
 
-@cache
-def changes() -> tuple[Change, ...]:
-    """The change table, as shipped with the package."""
-    path = resources.files("archive").joinpath("data/division_changes.csv")
-    if not path.is_file():
-        return ()
-    rows = csv.DictReader(line for line in path.read_text("utf-8").splitlines()
+def parse_changes(text: str) -> tuple[Change, ...]:
+    """Rows of a change table (CSV with a header line; lines starting with # are comments)."""
+    rows = csv.DictReader(line for line in text.splitlines()
                           if line.strip() and not line.startswith("#"))
     out = []
     for row in rows:
@@ -147,6 +152,13 @@ def changes() -> tuple[Change, ...]:
                           _int(row["first_year"]) or FIRST_REPORT_YEAR, _int(row["last_year"]),
                           row["source"].strip(), (row.get("note") or "").strip()))
     return tuple(out)
+
+
+@cache
+def changes() -> tuple[Change, ...]:
+    """The change table shipped with the package (archive/data/division_changes.csv)."""
+    path = resources.files("archive").joinpath("data/division_changes.csv")
+    return parse_changes(path.read_text("utf-8"))
 
 
 def _from_change(ch: Change, by_code: dict[str, list[Government]]) -> Government:
@@ -184,11 +196,15 @@ def _kind_of(name: str, level: str) -> str:
 
 @cache
 def _all() -> dict[str, tuple[Government, ...]]:
+    return apply_changes(_snapshot(), changes())
+
+
+def apply_changes(snapshot: list[Government], rows: tuple[Change, ...]
+                  ) -> dict[str, tuple[Government, ...]]:
     """Every government record by code, oldest first (a code can name different bodies in time)."""
     by_code: dict[str, list[Government]] = defaultdict(list)
-    for g in _snapshot():
+    for g in snapshot:
         by_code[g.adcode].append(g)
-    rows = changes()
     for ch in rows:  # codes in the snapshot that are no government at all
         if ch.kind == "not_government":
             by_code.pop(ch.adcode, None)
@@ -265,6 +281,14 @@ def _depth(g: Government) -> int:
     return LEVELS.index(g.level)
 
 
+def _forms(g: Government) -> set[str]:
+    """Names a government goes by: 海西蒙古族藏族自治州 is also 海西州, 白沙黎族自治县 白沙县."""
+    forms = {g.short}
+    if g.short.endswith(("自治州", "自治县", "自治旗")) and len(stem(g.short)) >= 2:
+        forms.add(stem(g.short) + g.short[-1])
+    return forms
+
+
 def _keys(g: Government, by_code: dict[str, Government]) -> tuple[list[str], list[str]]:
     """Names a text may use for `g`: (exact names, bare stems usable only when unambiguous)."""
     chain: list[Government] = []
@@ -272,16 +296,15 @@ def _keys(g: Government, by_code: dict[str, Government]) -> tuple[list[str], lis
     while parent is not None:
         chain.insert(0, parent)
         parent = by_code.get(parent.parent_adcode or "")
-    exact = {g.short}
-    if len(g.short) == 2 and g.short.endswith("区"):
-        exact.discard(g.short)  # 城区, 郊区, 矿区 are words too: only with their city's name
+    exact: set[str] = set()
     prefixes = [""]
     for anc in chain:
-        forms = {anc.short, stem(anc.short)} if anc.level == "province" else {anc.short}
+        forms = _forms(anc) | ({stem(anc.short)} if anc.level == "province" else set())
         prefixes = [p + f for p in prefixes for f in forms] + prefixes
-    for p in prefixes:
-        if p:
-            exact.add(p + g.short)
+    for form in _forms(g):
+        exact.update(p + form for p in prefixes)
+    if len(g.short) == 2 and g.short.endswith("区"):
+        exact.discard(g.short)  # 城区, 郊区, 矿区 are words too: only with their city's name
     stems = []
     base = stem(g.short)
     if len(base) >= 2 and base != g.short:
@@ -296,6 +319,7 @@ class _Index:
     exact: dict[str, tuple[Government, ...]]
     stems: dict[str, tuple[Government, ...]]
     longest: int
+    starts: frozenset[str]  # every key's first two characters: most positions start no name
 
 
 def _build(records: list[Government]) -> _Index:
@@ -308,13 +332,15 @@ def _build(records: list[Government]) -> _Index:
             exact[key].add(g)
         for key in bare:
             stems[key].add(g)
+    for key in STEM_WORDS:
+        stems.pop(key, None)
     for key in list(stems):
         if key in exact:  # 吉林 is 吉林省's stem and 吉林市's: the exact name decides
             stems[key] |= exact[key]
     longest = max(map(len, [*exact, *stems]))
     return _Index({k: tuple(sorted(v, key=lambda g: g.adcode)) for k, v in exact.items()},
                   {k: tuple(sorted(v, key=lambda g: g.adcode)) for k, v in stems.items()},
-                  longest)
+                  longest, frozenset(k[:2] for k in [*exact, *stems]))
 
 
 @cache
@@ -327,7 +353,7 @@ def _index(year: int | None) -> _Index:
     index = _build(current)
     former = _build(latest)
     return _Index({**former.exact, **index.exact}, {**former.stems, **index.stems},
-                  max(index.longest, former.longest))
+                  max(index.longest, former.longest), index.starts | former.starts)
 
 
 def _ancestors(code: str, year: int | None) -> list[str]:
@@ -342,6 +368,40 @@ def _ancestors(code: str, year: int | None) -> list[str]:
     if not out and code:
         out.append(code.rstrip("0") if len(code) == 6 else code)
     return out
+
+
+# A county's bare stem is a name only where a name can end: 灵丘2022年, 九龙坡人民政府 — not 共和
+# in 中华人民共和国 or 平安 in 平安建设. Province and city stems go on into zones' and departments'
+# names (宁波高新区, 北京经济技术开发区, 广州海关), so they are not held to this.
+_STEM_FOLLOWERS = ("人民政府", "政府", "党委", "县委", "市委", "区委", "州委", "旗委", "法治",
+                   "司法局")
+# Stems that are everyday words or other places' nicknames (党和政府, 会同有关部门, 安居乐业,
+# 新兴产业, 各位来宾, 长治久安, 龙江 = 黑龙江, 九龙 in 香港): only the full name (和政县, 会同县,
+# 来宾市 …) names the government.
+# Found by reading where stems occur in the seeds and stored pages, not in a name.
+_STEM_WORD_LIST = (
+    "合作 资源 公安 共和 会同 大化 平安 振兴 新建 东方 康乐 和政 西市 友好 通道 南部 "
+    "乐业 复兴 宏伟 前进 华安 惠民 山城 凤凰 光明 大方 富民 新平 大关 古城 新市 金凤 "
+    "城北 龙湖 东湖 阿里 龙江 九龙 长安 和平 新华 红旗 民主 胜利 团结 安宁 太和 和顺 "
+    "安定 安居 宁安 长宁 永宁 东风 向阳 工农 新兴 兴业 南山 东山 西山 城关 江南 三江 "
+    "白云 青山 开发 高新 新区 永和 德化 正安 文化 和谐 先锋 建华 新城 中山 宝山 绿园 "
+    "来宾 长治 安康 四平 北海 大同 黄山 山南 普洱")
+STEM_WORDS = frozenset(_STEM_WORD_LIST.split(" "))
+
+
+def _word_starts(text: str, start: int) -> bool:
+    prev = text[start - 1:start]
+    return not prev or not "\u4e00" <= prev <= "\u9fff" or text.endswith(("关于", "对"), 0, start)
+
+
+def _stem_ends(text: str, end: int) -> bool:
+    nxt = text[end:end + 1]
+    return not nxt or not "\u4e00" <= nxt <= "\u9fff" or text.startswith(_STEM_FOLLOWERS, end)
+
+
+def _prefix(g: Government) -> str:
+    return g.adcode[:2] if g.level == "province" else g.adcode[:4] if g.level == "city" \
+        else g.adcode
 
 
 def _narrow(cands: tuple[Government, ...], scopes: list[str]) -> tuple[Government, ...]:
@@ -367,16 +427,24 @@ def find_governments(text: str | None, year: int | None = None,
     scopes = _ancestors(within, year) if within else []
     found: dict[str, tuple[int, int, int, Government]] = {}
     i, n = 0, len(text)
+    prev_end = -1
+    prev: tuple[Government, ...] = ()
     while i < n:
+        if text[i:i + 2] not in index.starts:
+            i += 1
+            continue
         hit = None
         for length in range(min(index.longest, n - i), 1, -1):
             key = text[i:i + length]
             cands = index.exact.get(key)
+            if cands and length == 2 and not (i == prev_end or _word_starts(text, i)):
+                cands = None  # 献县 in 贡献县域, 和县 in 市和县: a one-character name needs a start
             if cands:
                 cands = _narrow(cands, scopes)
             else:
                 cands = _narrow(index.stems.get(key, ()), scopes)
-                if len(cands) != 1:
+                if len(cands) != 1 or (cands[0].level == "county"
+                                       and not _stem_ends(text, i + length)):
                     continue
             hit = (length, cands)
             break
@@ -384,6 +452,13 @@ def find_governments(text: str | None, year: int | None = None,
             i += 1
             continue
         length, cands = hit
+        if i == prev_end and not any(g.adcode.startswith(_prefix(p)) and g.level != p.level
+                                     for g in cands for p in prev):
+            # A name right after a government's name that is not one of its divisions names a
+            # part of it (格尔木市西城区, a zone or street), not the other government of that name.
+            i += length
+            continue
+        prev_end, prev = i + length, cands
         for g in cands:
             if g.adcode not in found:
                 found[g.adcode] = (-length, -_depth(g), i, g)

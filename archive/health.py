@@ -23,6 +23,19 @@ import sqlite_utils
 # not found yet), not the crawl; a monitor can ask for it: `python -m archive health --fail-on`.
 DEFAULT_FAIL_ON = ("blocked", "failing", "shape_changed")
 STATES = ("blocked", "failing", "shape_changed", "overdue", "never_crawled", "ok")
+FAIL_ON_CHOICES = STATES[:-1]  # `ok` is no problem to fail on
+
+
+def fail_on_states(values: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """States to fail on, from "a,b" or a list; an unknown name is refused with the accepted list
+    (a typo would otherwise make a monitor silently never fail)."""
+    items = values.split(",") if isinstance(values, str) else list(values)
+    states = tuple(dict.fromkeys(s.strip() for s in items if s.strip()))
+    unknown = [s for s in states if s not in FAIL_ON_CHOICES]
+    if unknown:
+        raise ValueError(f"unknown health state(s) {', '.join(map(repr, unknown))}; "
+                         f"accepted: {', '.join(FAIL_ON_CHOICES)}")
+    return states
 
 
 def due_year(as_of: date) -> int:

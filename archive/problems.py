@@ -76,3 +76,55 @@ def page_problem(status: int, html: str) -> Problem | None:
             text is not None and len(text) <= SOFT_404_MAX_CHARS and _SOFT_404.search(text)):
         return Problem("ok", "soft_404", "HTTP 200 but the page says it does not exist (soft 404)")
     return None
+
+
+# Bodies that are not text at all, whatever their Content-Type says. Magic numbers of what portals
+# serve by mistake under text/html: images, executables, archives, office and PDF files.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "PNG image"), (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF87a", "GIF image"), (b"GIF89a", "GIF image"), (b"II*\x00", "TIFF image"),
+    (b"MM\x00*", "TIFF image"), (b"\x00\x00\x01\x00", "icon"),
+    (b"MZ", "Windows executable"), (b"\x7fELF", "ELF executable"),
+    (b"PK\x03\x04", "zip archive"), (b"\x1f\x8b", "gzip data"),
+    (b"7z\xbc\xaf\x27\x1c", "7z archive"), (b"Rar!", "RAR archive"), (b"%PDF-", "PDF file"),
+    (b"\xd0\xcf\x11\xe0", "OLE2 (doc/xls/wps) file"),
+)
+# What no text page is made of: U+FFFD (bytes the decoder could not read), C0/C1 control
+# characters other than whitespace, private-use code points (gb18030 maps unassigned bytes there).
+_BAD_CHARS = re.compile("[\ufffd\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ue000-\uf8ff]")
+_SPACE = re.compile(r"\s+")
+# Above a fifth of the characters, a page is binary or undecodable; below it, `lossy` text.
+# Measured (docs/faults.md): real portal pages 0–0.005 %; PNG/JPEG/EXE/zip/random bytes served as
+# text/html decode to 45–72 % bad characters.
+MAX_BAD_SHARE = 0.2
+# Text in any ASCII-compatible encoding (UTF-8, GBK, Big5) has no C0 control bytes but whitespace;
+# binary formats are full of them (NUL above all), whichever single-byte charset they are labelled
+# with (latin-1 decodes anything without a single U+FFFD).
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+MAX_CONTROL_BYTE_SHARE = 0.01
+BAD_SAMPLE_CHARS = 50_000  # binary is bad throughout: the head decides, at bounded cost
+
+
+def bad_share(text: str) -> float:
+    """Share of non-whitespace characters (in the page's head) that are no text at all."""
+    sample = text[:BAD_SAMPLE_CHARS]
+    chars = len(sample) - sum(len(m) for m in _SPACE.findall(sample))
+    return len(_BAD_CHARS.findall(sample)) / chars if chars else 0.0
+
+
+def control_byte_share(body: bytes) -> float:
+    sample = body[:BAD_SAMPLE_CHARS]
+    return len(_CONTROL_BYTES.findall(sample)) / len(sample) if sample else 0.0
+
+
+def binary_body(body: bytes, text: str) -> str | None:
+    """The reason a page's body is not text (a known binary format, mostly bad characters once
+    decoded, or control bytes), or None. Pure; a few bad bytes in good text are `lossy` instead."""
+    kind = next((name for magic, name in _SIGNATURES if body.startswith(magic)), None)
+    share, controls = bad_share(text), control_byte_share(body)
+    if kind is None and share <= MAX_BAD_SHARE and controls <= MAX_CONTROL_BYTE_SHARE:
+        return None
+    what = f"{share:.0%} of its characters are replacement or control characters"
+    if share <= MAX_BAD_SHARE < 1 and controls > MAX_CONTROL_BYTE_SHARE:
+        what = f"{controls:.0%} of its bytes are control bytes"
+    return f"binary or undecodable body: {what}" + (f" ({kind})" if kind else "")

@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from tqdm import tqdm
 
+from archive.derive import with_analysis
 from archive.extract import Extraction, extract_page
 from archive.store import Archive
 
@@ -47,7 +48,8 @@ def _extract_batch(db_path: str, ids: list[int]) -> list[Derived]:
             url, source, headers, fetched_at, body = row
             content_type = {k.lower(): v for k, v in json.loads(headers or "{}").items()}.get(
                 "content-type")
-            out.append((capture_id, url, source, fetched_at, extract_page(body, content_type, url)))
+            ex = with_analysis(extract_page(body, content_type, url), url)
+            out.append((capture_id, url, source, fetched_at, ex))
     finally:
         conn.close()
     return out

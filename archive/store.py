@@ -22,6 +22,8 @@ from typing import Any
 import sqlite_utils
 
 from archive import ledger
+from archive.analysis_store import ensure_schema as ensure_analysis_schema
+from archive.analysis_store import save_analysis
 from archive.derive import Derived, derive
 from archive.divisions import resolve
 from archive.extract import EXTRACTOR_VERSION, Extraction
@@ -87,6 +89,7 @@ class Archive:
         # Search-index writes held back until the end of a write batch (see `deferred_index`).
         self._index_ops: list[tuple[str, list[Any]]] | None = None
         self.migrate()
+        ensure_analysis_schema(self.db)  # #18: report_sections, report_facts, report_parts
 
     # -- schema ---------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -537,6 +540,7 @@ class Archive:
             "issuer_adcode": issuer.adcode if issuer else None,
             "issuer_level": issuer.level if issuer else None,
         }
+        save_analysis(self.db, url, ex.text, ex.content_hash, ex.analysis)  # #18, if changed
         old = self.db.execute("SELECT content_hash, title, text, first_seen FROM reports "
                               "WHERE url = ?", [url]).fetchone()
         row["deadline_status"], row["days_late"], _ = deadline_status(

@@ -1,23 +1,33 @@
 """The labelled quality corpus: pages with their expected paragraphs and metadata, plus the noise
 and keep lists from shared/domain.md that the benchmark and the corpus tests share.
 
-Two label files, both written by tests/fixtures/quality/build_quality.py:
-tests/fixtures/quality/labels.json (the seeds in several portal templates, and mirror pages) and
-tests/fixtures/quality/portal_labels.json (the sample portal's reports).
+The corpus is built from ../shared/seeds by tests/fixtures/quality/build_quality.py when first
+needed, into a cache folder keyed by the builders' and the seeds' bytes (the seeds' text is not
+ours, so neither the pages nor the labels holding it are committed).  Two label files there:
+labels.json (the seeds in several portal templates, and mirror pages) and portal_labels.json
+(the sample portal's reports).
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
+import os
 import re
+import shutil
+import sys
+import tempfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from tests.portal import PORTAL_ROOT as PORTAL  # built from the seeds on first use
 
 REPO = Path(__file__).resolve().parents[1]
-QUALITY = REPO / "tests" / "fixtures" / "quality"
+QUALITY = REPO / "tests" / "fixtures" / "quality"  # the builder
+SEEDS = REPO.parent / "shared" / "seeds"
 
 FIELDS = (
     "title", "published", "written", "publisher", "index_no", "doc_no", "site_id_code", "icp",
@@ -140,10 +150,45 @@ def _load(file: Path, root: Path, corpus: str) -> list[LabelledPage]:
     return out
 
 
+def _inputs_digest() -> str:
+    digest = hashlib.sha256()
+    inputs = [QUALITY / "build_quality.py", QUALITY.parent / "build_portal.py",
+              *sorted((QUALITY.parent / "portal_src").glob("*")), *sorted(SEEDS.glob("*.txt")),
+              *(PORTAL / name for name in ("routes.json", "expected.json"))]  # fmt: skip
+    for path in inputs:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"-")
+    return digest.hexdigest()[:16]
+
+
+@cache
+def corpus_dir() -> Path:
+    """The built corpus (pages/, labels.json, portal_labels.json), built on first use."""
+    if not any(SEEDS.glob("*.txt")):
+        raise FileNotFoundError(f"no seed reports in {SEEDS} to build the quality corpus from")
+    root = Path(os.environ.get("FZZF_CACHE", tempfile.gettempdir()))
+    out = root / f"fzzf-quality-{_inputs_digest()}"
+    if (out / "portal_labels.json").is_file():
+        return out
+    spec = importlib.util.spec_from_file_location("build_quality", QUALITY / "build_quality.py")
+    assert spec and spec.loader
+    builder = importlib.util.module_from_spec(spec)
+    sys.modules["build_quality"] = builder  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(builder)
+    work = Path(tempfile.mkdtemp(prefix=out.name + ".", dir=root))
+    builder.build(work, PORTAL)
+    try:
+        work.rename(out)  # atomic: a concurrent run either wins or finds it built
+    except OSError:
+        shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
 def load_pages() -> list[LabelledPage]:
     """Every labelled page: the quality corpus first, then the sample-portal reports."""
-    return _load(QUALITY / "labels.json", QUALITY / "pages", "quality") + _load(
-        QUALITY / "portal_labels.json", PORTAL, "portal"
+    built = corpus_dir()
+    return _load(built / "labels.json", built / "pages", "quality") + _load(
+        built / "portal_labels.json", PORTAL, "portal"
     )
 
 

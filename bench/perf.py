@@ -124,6 +124,31 @@ def archive_size(db: Path) -> dict[str, Any]:
             "largest": {name: int(n) for name, n in rows}}
 
 
+def analysis_cost(db: Path) -> dict[str, Any]:
+    """Parts and figures (#18): `archive.analysis.analyse` timed on every archived report text
+    (in this process; the crawl ran it in its derive workers), and what it stored."""
+    from archive.analysis import analyse
+
+    conn = sqlite3.connect(db)
+    try:
+        texts = [r[0] for r in conn.execute("SELECT text FROM reports")]
+        facts = conn.execute("SELECT COUNT(*) FROM report_facts").fetchone()[0]
+        sections = conn.execute("SELECT COUNT(*) FROM report_sections").fetchone()[0]
+    finally:
+        conn.close()
+    times = []
+    for text in texts:
+        t0 = time.perf_counter()
+        analyse(text)
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    n = len(times)
+    return {"reports": n, "mean_ms": round(sum(times) / n, 2) if n else 0.0,
+            "p95_ms": round(times[int(0.95 * (n - 1))], 2) if n else 0.0,
+            "mean_chars": round(sum(map(len, texts)) / n) if n else 0,
+            "facts": facts, "sections": sections}
+
+
 def search_step(crawled: Path, work: Path, logs: Path, n_reports: int,
                 requests: int) -> dict[str, Any]:
     big = work / "search" / "archive.db"   # the name gives Datasette's /archive/ path
@@ -171,6 +196,7 @@ def default_run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                                  f"is the portal served? see {work / 'nginx-error.log'}")
             if name == "crawl":
                 res["archive"] = archive_size(db)
+                res["analysis"] = analysis_cost(db)
     for name, workers in (("reextract_single", 0), ("reextract_workers", None)):
         if "reextract" in args.skip:
             break

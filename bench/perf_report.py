@@ -77,6 +77,14 @@ def _default_report(res: dict[str, Any]) -> list[str]:
           f"{arc['bytes_per_report'] / 1024:,.1f} KiB per report")
     if arc["largest"]:
         print("  largest: " + ", ".join(f"{k} {_mb(v)}" for k, v in arc["largest"].items()))
+    an = res.get("analysis")
+    if an and an["reports"]:
+        per_page = 1000 / max(res["trafilatura"]["pages_per_s"], 1e-9)
+        print(f"parts + figures (#18)          {an['mean_ms']:.1f} ms per report (p95 "
+              f"{an['p95_ms']:.1f} ms, mean {an['mean_chars']:,} chars) = "
+              f"{an['mean_ms'] / per_page:.0%} of trafilatura's per-page cost; "
+              f"{an['facts'] / an['reports']:.1f} figures, "
+              f"{an['sections'] / an['reports']:.1f} sections per report")
     print(f"peak RSS, crawl of {crawl['pages']} pages {crawl['peak_rss_mb']:.0f} MB  "
           f"(target ≤ {RSS_LIMIT_MB:.0f} MB at {RSS_PAGES} pages, flat: `--rss-check`)")
     print(f"\nsearch: {search['reports']} reports ({_mb(search['archive_bytes'])}, built in "

@@ -2,9 +2,10 @@
 
     python -m bench.quality [--strict] [--verbose]
 
-Pages: every entry of tests/fixtures/quality/labels.json (the five seeds in five portal templates,
-plus content-farm mirror pages, which are reported apart and left out of the targets) and of
-tests/fixtures/quality/portal_labels.json (the 13 sample-portal reports).  Both extractors get the
+Pages: every entry of labels.json (the five seeds in five portal templates, plus content-farm
+mirror pages, which are reported apart and left out of the targets) and of portal_labels.json (the
+13 sample-portal reports), both built from ../shared/seeds at run time (bench.corpus.corpus_dir,
+builder tests/fixtures/quality/build_quality.py).  Both extractors get the
 same raw bytes, Content-Type and URL in the same run:
 
 - ours: ``archive.extract.extract_page(body, content_type, url)``; lines = ``ex.text`` split on

@@ -5,7 +5,7 @@ bench/nginx.py) with one listing column in a CMS style the crawler supports — 
 (0-based `createPageHTML`), TRS 6-argument (1-based), Hanweb (every record in the page's
 `<datastore>`), plain list (`list.aspx?page=N` pager with 下一页/尾页) — and M report pages
 of 30–80 KiB with gov-portal chrome. Body text is recombined from the seed reports in
-/work/shared/seeds; ~5 % of pages are in traditional script. Everything is UTF-8.
+../shared/seeds; ~5 % of pages are in traditional script. Everything is UTF-8.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import opencc
 
 from archive.classify import classify_title
 
-SEEDS = Path("/work/shared/seeds")
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 PER_PAGE = 20
 STYLES = ("trs", "trs6", "hanweb", "plain")
 TRAD_SHARE = 0.05

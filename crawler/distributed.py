@@ -50,7 +50,7 @@ from archive.lock import LockHeld, crawl_lock
 from archive.problems import Problem
 from archive.store import Archive, Capture
 from archive.urls import canonical_url
-from crawler.items import FailureItem, PageItem
+from crawler.items import ExploreRecord, FailureItem, PageItem
 from crawler.pipelines import redirect_loop
 from crawler.writer import derive_item, derive_pool, worker_count
 
@@ -87,8 +87,11 @@ def crawler_settings(redis_url: str, job: str) -> dict[str, Any]:
 
 
 # -- items over Redis ---------------------------------------------------------------------------
-def encode_item(item: PageItem | FailureItem, derived: Derived | None = None) -> bytes:
+def encode_item(item: PageItem | FailureItem | ExploreRecord,
+                derived: Derived | None = None) -> bytes:
     """A page's capture metadata and what the crawler derived from it as JSON, then its body."""
+    if isinstance(item, ExploreRecord):
+        return json.dumps({"type": "explore", **asdict(item)}, ensure_ascii=False).encode()
     if isinstance(item, FailureItem):
         return json.dumps({"type": "failure", **asdict(item)}, ensure_ascii=False).encode()
     cap = asdict(item.capture)
@@ -100,7 +103,7 @@ def encode_item(item: PageItem | FailureItem, derived: Derived | None = None) ->
     return json.dumps(head, ensure_ascii=False).encode() + SEP + body
 
 
-Decoded = tuple[PageItem | FailureItem, Derived | None] | dict[str, Any]
+Decoded = tuple[PageItem | FailureItem | ExploreRecord, Derived | None] | dict[str, Any]
 
 
 def decode_item(data: bytes) -> Decoded:
@@ -111,6 +114,8 @@ def decode_item(data: bytes) -> Decoded:
     kind = obj.pop("type")
     if kind == "failure":
         return FailureItem(**obj), None
+    if kind == "explore":
+        return ExploreRecord(**obj), None
     if kind == "page":
         item = PageItem(Capture(**obj["capture"], body=body), is_listing=obj["is_listing"],
                         note=obj["note"], links=obj["links"])
@@ -332,7 +337,8 @@ async def run_writer(redis_url: str, job: str, db: str, sources_path: str | None
     status = "finished"
     origin = {"crawlers": 0, "writer": 0}  # where pages were derived
 
-    async def store(item: PageItem | FailureItem, derived: Derived | None) -> None:
+    async def store(item: PageItem | FailureItem | ExploreRecord,
+                    derived: Derived | None) -> None:
         try:
             await writer.submit(item, derived)
         finally:

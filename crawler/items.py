@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from archive.extract import Extraction
 from archive.store import Capture
@@ -30,3 +31,13 @@ class FailureItem:
     outcome: str      # network_error | skipped
     reason: str
     retries: int = 0
+
+
+@dataclass(slots=True)
+class ExploreRecord:
+    """An exploration result (`archive.exploration`): kind page | column | candidate | portal."""
+
+    kind: str
+    source: str
+    row: dict[str, Any]
+    source_row: dict[str, Any] | None = None  # a portal found in a directory, as a source row

@@ -2,6 +2,8 @@
 
 - TRS WCM `createPageHTML(...)` pagers, classic 0-based and the 6-argument 1-based variant;
 - Hanweb 大汉 `<datastore>` records inside `<script type="text/xml">` and its `dataproxy.jsp` pages;
+- Guangdong gkmlpt: the JSON listing `/gkmlpt/api/all/{cat}?page=N&sid=SID`, and the category
+  links (`#cat`) of a `/gkmlpt/index` page that carries the site's SID;
 - plain pages: anchors, 下一页/尾页 links, query pagers (?page=, pageNo, PageIndex…), links
   hidden in `onclick`, and tiny JavaScript redirect stubs.
 """
@@ -9,6 +11,8 @@
 from __future__ import annotations
 
 import html
+import json
+import math
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -64,30 +68,68 @@ class Discovery:
         self.total_records = self.total_records or other.total_records
 
 
-def _args(arglist: str) -> list[str]:
-    return [a.strip().strip("'\"") for a in arglist.split(",")]
+# One argument of a JavaScript call: a quoted string, a number, or a variable name.
+_JS_ARG = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)"|(-?\d+)|([A-Za-z_$][\w$]*))\s*$""")
+# `var countPage = 3//共多少页`, `currentPage = 0;`: a literal assigned to a variable in the page.
+_JS_ASSIGN = (r"""(?<![\w$.])(?:var\s+|let\s+|const\s+)?{name}\s*=(?!=)\s*"""
+              r"""(?:'([^']*)'|"([^"]*)"|(-?\d+))""")
+
+JsValue = str | int | None
+
+
+def _literal(quoted1: str | None, quoted2: str | None, number: str | None) -> JsValue:
+    if number is not None:
+        return int(number)
+    value = quoted1 if quoted1 is not None else quoted2
+    return int(value) if value is not None and value.strip().isdigit() else value
+
+
+def _resolve(arg: str, text: str, before: int) -> JsValue:
+    """A call argument's value: a literal, or the literal last assigned to that variable earlier
+    in the page (None when it is neither, e.g. a function parameter or an expression)."""
+    m = _JS_ARG.match(arg)
+    if not m:
+        return None
+    if m.group(4) is None:
+        return _literal(m.group(1), m.group(2), m.group(3))
+    assign = re.compile(_JS_ASSIGN.format(name=re.escape(m.group(4))))
+    found = list(assign.finditer(text, 0, before)) or list(assign.finditer(text, before))
+    return _literal(*found[-1].groups()) if found else None
+
+
+def _pager_args(text: str, call: re.Match[str]) -> tuple[int, str, str, int] | None:
+    """(page count, page name, extension, first numbered page) of one `createPageHTML` call."""
+    values = [_resolve(a, text, call.start()) for a in call.group(1).split(",")]
+
+    def at(i: int) -> JsValue:
+        return values[i] if i < len(values) else None
+
+    if isinstance(at(0), str):
+        # createPageHTML('page_div', pageCount, current, 'index', 'html', total): 1-based.
+        count, prefix, ext, first = at(1), at(3), at(4), 2
+    else:
+        # createPageHTML(pageCount, current, "index", "html", …): 0-based.
+        count, prefix, ext, first = at(0), at(2), at(3), 1
+    if not (isinstance(count, int) and isinstance(prefix, str) and isinstance(ext, str)):
+        return None
+    if not prefix or not re.fullmatch(r"[A-Za-z]{2,5}", ext):
+        return None
+    return count, prefix, ext, first
 
 
 def trs_pages(text: str, url: str) -> list[str]:
     """All pages of a TRS column from its `createPageHTML` call.
 
-    Pages often define the function inline before calling it; only a call with a numeric page
-    count counts.
+    Arguments may be literals or variables assigned in the same page (`var countPage = 3`, the
+    most common template). Pages often define the function inline before calling it: a call whose
+    count resolves to no number (the definition's parameters) is not a pager.
     """
     for m in _CREATE_PAGE.finditer(text):
-        args = _args(m.group(1))
-        try:
-            if args and not args[0].isdigit():
-                # createPageHTML('page_div', pageCount, current, 'index', 'html', total): 1-based.
-                count, prefix, ext = int(args[1]), args[3], args[4]
-                first, last = 2, count
-            else:
-                # createPageHTML(pageCount, current, "index", "html", …): 0-based.
-                count, prefix, ext = int(args[0]), args[2], args[3]
-                first, last = 1, count - 1
-        except (IndexError, ValueError):
+        args = _pager_args(text, m)
+        if args is None:
             continue
-        last = min(last, MAX_TRS_PAGES)
+        count, prefix, ext, first = args
+        last = min(count if first == 2 else count - 1, MAX_TRS_PAGES)
         return [urljoin(url, f"{prefix}.{ext}")] + [
             urljoin(url, f"{prefix}_{n}.{ext}") for n in range(first, last + 1)
         ]
@@ -206,6 +248,8 @@ def anchors(text: str, url: str) -> Discovery:
 
 def discover(text: str, url: str) -> Discovery:
     """Everything a listing page offers, whichever CMS built it."""
+    if is_gkmlpt_api(url) or text.lstrip().startswith("{"):
+        return gkmlpt(text, url)
     found = anchors(text, url)
     found.extend(Discovery(pages=trs_pages(text, url)))
     if "<datastore" in text.lower():
@@ -230,3 +274,92 @@ def looks_like_column(url: str) -> bool:
 def perpage(text: str) -> int:
     m = _PERPAGE.search(text)
     return int(m.group(1)) if m else 15
+
+
+# -- Guangdong gkmlpt -------------------------------------------------------------------------
+_GKMLPT_API = re.compile(r"/gkmlpt/api/all/(\d+)$")
+_GKMLPT_SID = re.compile(r"""\bSID\b['"]?\s*[:=]\s*['"]?(\d+)""", re.IGNORECASE)
+_GKMLPT_CAT = re.compile(r"(?:^|/gkmlpt/\w*)#(\d+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class GkmlptArticle:
+    """One entry of a gkmlpt JSON listing."""
+
+    url: str
+    title: str
+    identifier: str | None = None       # 索引号
+    document_number: str | None = None  # 文号
+    publisher: str | None = None
+    created_at: str | None = None
+
+
+def is_gkmlpt_api(url: str) -> bool:
+    return bool(_GKMLPT_API.search(urlsplit(url).path))
+
+
+def gkmlpt_api_url(base: str, category: str, sid: str, page: int = 1) -> str:
+    return urljoin(base, f"/gkmlpt/api/all/{category}?page={page}&sid={sid}")
+
+
+def _text_or_none(value: object) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def gkmlpt_articles(text: str, url: str) -> tuple[list[GkmlptArticle], int | None]:
+    """The articles of one gkmlpt JSON page and the column's total, if the body is that JSON."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return [], None
+    if not isinstance(data, dict) or not isinstance(data.get("articles"), list):
+        return [], None
+    articles = []
+    for a in data["articles"]:
+        if not isinstance(a, dict) or not a.get("url") or not a.get("title"):
+            continue
+        articles.append(GkmlptArticle(
+            url=urljoin(url, str(a["url"]).strip()), title=" ".join(str(a["title"]).split()),
+            identifier=_text_or_none(a.get("identifier")),
+            document_number=_text_or_none(a.get("document_number")),
+            publisher=_text_or_none(a.get("publisher")),
+            created_at=_text_or_none(a.get("created_at"))))
+    total = data.get("total")
+    return articles, int(total) if isinstance(total, int | str) and str(total).isdigit() else None
+
+
+def gkmlpt(text: str, url: str) -> Discovery:
+    """Report candidates of a gkmlpt JSON page; from page 1, every further page of the column."""
+    articles, total = gkmlpt_articles(text, url)
+    found = Discovery(items=[Link(a.url, a.title) for a in articles
+                             if looks_like_candidate(a.title)], total_records=total)
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    if total and articles and query.get("page", "1") == "1":
+        last = min(math.ceil(total / len(articles)), MAX_TRS_PAGES)
+        for n in range(2, last + 1):
+            found.pages.append(urlunsplit(parts._replace(query=urlencode({**query, "page": n}))))
+    return found
+
+
+def gkmlpt_categories(text: str, url: str) -> list[Link]:
+    """Category links of a gkmlpt index page (`<a href="#2645">法治政府建设</a>`), as API URLs.
+
+    The page's script carries the site's SID; without it the categories cannot be listed.
+    """
+    m = _GKMLPT_SID.search(text)
+    if not m or "/gkmlpt/" not in urlsplit(url).path:
+        return []
+    try:
+        root = lxml_html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return []
+    out: dict[str, Link] = {}
+    for a in root.iter("a"):
+        cat = _GKMLPT_CAT.search((a.get("href") or "").strip())
+        label = " ".join((a.text_content() or "").split())
+        if cat and label:
+            api = gkmlpt_api_url(url, cat.group(1), m.group(1))
+            out.setdefault(api, Link(api, label))
+    return list(out.values())

@@ -89,6 +89,11 @@ class ConditionalRequestMiddleware:
 
     def process_request(self, request: Request) -> None:
         role = request.meta.get("role")
+        if request.meta.get("revalidate_listing") and not request.meta.get("revalidated"):
+            # A discovered column's listing page: always asked, conditionally (crawler.discovery).
+            request.meta["revalidated"] = True
+            self._add_validators(request)
+            return
         is_page = role == "detail" or (role == "start" and not looks_like_column(request.url))
         if not is_page or request.meta.get("revalidated"):
             return
@@ -97,6 +102,9 @@ class ConditionalRequestMiddleware:
             age = self.archive.days_since_confirmed(request.url)
             if age is not None and age < self.fresh_days:
                 raise FreshEnough(f"confirmed {age:.1f} days ago")
+        self._add_validators(request)
+
+    def _add_validators(self, request: Request) -> None:
         validators = self.archive.validators(request.url)
         if "etag" in validators:
             request.headers.setdefault("If-None-Match", validators["etag"])

@@ -15,7 +15,8 @@ from scrapy.exceptions import DropItem
 from scrapy.http import Request
 from scrapy.settings import BaseSettings
 
-from crawler.items import FailureItem, PageItem
+from archive.health import fail_on_states
+from crawler.items import ExploreRecord, FailureItem, PageItem
 from crawler.writer import EXIT_UNHEALTHY, ArchiveWriter, WriterConfig
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def writer_config(settings: BaseSettings, mode: str = "single") -> WriterConfig:
         workers=None if workers is None else int(workers),
         batch_size=settings.getint("ARCHIVE_BATCH_SIZE"),
         flush_seconds=settings.getfloat("ARCHIVE_FLUSH_SECONDS"),
-        fail_on=tuple(settings.getlist("ARCHIVE_HEALTH_FAIL_ON")),
+        fail_on=fail_on_states(settings.getlist("ARCHIVE_HEALTH_FAIL_ON")),
         mode=mode,
         ledger_as_of=settings.get("ARCHIVE_LEDGER_AS_OF") or None,
     )
@@ -81,7 +82,7 @@ class ArchivePipeline:
         self.crawler.stats.set_value("archive/exit_status", exit_status)
 
     async def process_item(self, item: Any) -> Any:
-        if not isinstance(item, PageItem | FailureItem):
+        if not isinstance(item, PageItem | FailureItem | ExploreRecord):
             raise DropItem(f"unknown item type {type(item).__name__}")
         assert self.writer is not None
         await self.writer.submit(item)

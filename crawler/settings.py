@@ -18,6 +18,9 @@ ARCHIVE_REVALIDATE = True          # conditional requests for archived report pa
 ARCHIVE_REVALIDATE_DAYS = 6.0      # pages confirmed more recently are not requested (weekly crawls
                                    # revalidate everything; 0 = revalidate on every crawl)
 CRAWL_MAX_LISTING_PAGES = 30       # listing pages followed per start URL (bounded depth)
+EXPLORE_MAX_REQUESTS = 60          # a portal's exploration for its report columns: requests (not
+                                   # counting robots.txt, the columns' pages and their reports)
+EXPLORE_MAX_DEPTH = 4              # clicks from the portal's home page
 ARCHIVE_WORKERS = None             # extraction processes; None = one per core; 0 = in-thread
 ARCHIVE_BATCH_SIZE = 50            # pages per write transaction
 ARCHIVE_FLUSH_SECONDS = 1.0        # pending pages are written at least this often

@@ -22,10 +22,11 @@ from collections.abc import Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 
+from archive import exploration
 from archive.derive import Derived, derive
 from archive.health import DEFAULT_FAIL_ON, save_health, unhealthy
 from archive.store import Archive
-from crawler.items import FailureItem, PageItem
+from crawler.items import ExploreRecord, FailureItem, PageItem
 from crawler.sources import Source
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ async def derive_item(pool: Executor | None, item: PageItem) -> Derived:
 
 @dataclass(slots=True)
 class _Pending:
-    item: PageItem | FailureItem
+    item: PageItem | FailureItem | ExploreRecord
     derived: Derived | None = None
     error: str | None = None
 
@@ -109,6 +110,7 @@ class ArchiveWriter:
     # -- lifecycle ------------------------------------------------------------------------
     def open(self) -> int:
         self.archive = Archive(self.db_path)
+        exploration.ensure_schema(self.archive.db)
         self.archive.save_sources(s.as_row() for s in self.sources.values())
         self.run_id = self.archive.start_run(self.sources, mode=self.config.mode)
         self.pool = derive_pool(self.workers)
@@ -148,18 +150,21 @@ class ArchiveWriter:
             logger.info("ledger: %s", ", ".join(f"{k}={v}" for k, v in summary.items()))
         logger.info("archive %s: %s", self.db_path,
                     ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items())) or "nothing")
+        for line in exploration.summary(self.archive.db, self.run_id):
+            logger.info("%s", line)
         self.archive.close()
         return exit_status, bad
 
     # -- items ----------------------------------------------------------------------------
-    async def submit(self, item: PageItem | FailureItem, derived: Derived | None = None) -> None:
+    async def submit(self, item: PageItem | FailureItem | ExploreRecord,
+                     derived: Derived | None = None) -> None:
         """Derive (in the pool, unless `derived` is given) and queue one item for writing."""
         # Backpressure: while the writer is behind, hold this item (and so its response) without
         # blocking the event loop; the crawl then slows down. Without it the queue of pending
         # pages, bodies included, grows with the crawl.
         while self.queue.qsize() >= self.max_pending:
             await asyncio.sleep(0.02)
-        if isinstance(item, FailureItem):
+        if isinstance(item, FailureItem | ExploreRecord):
             self.queue.put(_Pending(item))
             return
         if derived is not None:
@@ -209,6 +214,11 @@ class ArchiveWriter:
     def _write(self, entry: _Pending) -> None:
         assert self.archive is not None
         item = entry.item
+        if isinstance(item, ExploreRecord):
+            exploration.record(self.archive.db, item.kind, item.row, self.run_id)
+            if item.source_row is not None:
+                self.archive.save_sources([item.source_row])
+            return
         if isinstance(item, FailureItem):
             self.archive.log_failure(url=item.url, source=item.source, role=item.role,
                                      outcome=item.outcome, reason=item.reason,
@@ -229,7 +239,7 @@ class ArchiveWriter:
                 error = f"{type(exc).__name__}: {exc}"
             else:
                 self._count(cap.source, out.outcome, out.result)
-                if out.result == "listing":
+                if out.result == "listing" or (item.is_listing and out.outcome == "not_modified"):
                     self.by_source[cap.source]["listing_pages"] += 1
                     self.by_source[cap.source]["listing_items"] += item.links
                     self.by_source[cap.source]["listing_truncated"] += int(item.truncated)

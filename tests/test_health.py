@@ -183,3 +183,46 @@ def test_health_is_published_in_datasette(history: dict) -> None:
     per_run = asyncio.run(fetch("/archive/run_sources.json?_shape=array&source=nb-gxq")).json()
     assert [r["succeeded"] for r in sorted(per_run, key=lambda r: r["run_id"])] == [1, 0, 0, 1]
     assert json.loads(rows[0]["problems"])
+
+
+def _table(db: Path, table: str) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+    finally:
+        conn.close()
+
+
+def test_as_of_is_a_what_if_that_publishes_nothing(history: dict, tmp_path: Path) -> None:
+    """Issue #12 item 10: `--as-of` prints a hypothetical judgement; source_health stays."""
+    db = tmp_path / "copy.db"
+    src = sqlite3.connect(history["db"])
+    src.backup(dst := sqlite3.connect(db))
+    src.close()
+    dst.close()
+    published = _table(db, "source_health")
+    assert published and {r["due_year"] for r in history["h4"].values()} != {2023}
+    p = subprocess.run([sys.executable, "-m", "archive", "health", "--db", str(db),
+                        "--as-of", "2024-04-01"], cwd=REPO, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "cq-gxq: overdue — no report for 2023" in p.stdout  # judged as of the given date …
+    assert _table(db, "source_health") == published           # … and nothing published changed
+
+
+def test_unknown_fail_on_state_is_refused(history: dict) -> None:
+    p = subprocess.run([sys.executable, "-m", "archive", "health", "--db", str(history["db"]),
+                        "--fail-on", "blocked,bogus"], cwd=REPO, capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 2
+    assert "Traceback" not in p.stderr
+    assert ("unknown health state(s) 'bogus'; accepted: blocked, failing, shape_changed, "
+            "overdue, never_crawled") in p.stderr
+    # The crawl's setting goes through the same check.
+    from scrapy.settings import Settings
+
+    from crawler.pipelines import writer_config
+    with pytest.raises(ValueError, match="accepted: blocked"):
+        writer_config(Settings({"ARCHIVE_HEALTH_FAIL_ON": ["overdue", "bogus"]}))
+    assert writer_config(Settings({"ARCHIVE_HEALTH_FAIL_ON": "overdue,blocked"})).fail_on == (
+        "overdue", "blocked")

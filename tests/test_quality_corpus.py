@@ -1,7 +1,7 @@
 """Cheap checks of the labelled quality corpus itself (tests/fixtures/quality, bench.corpus).
 
 They guard the ground truth that `python -m bench.quality` scores against; they do not run the
-cleaner.  Regenerate with `python tests/fixtures/quality/build_quality.py`.
+cleaner.  The corpus is built from ../shared/seeds on first use (bench.corpus.corpus_dir).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bench.corpus import (
     QUALITY,
     SIGNER,
     LabelledPage,
+    corpus_dir,
     load_pages,
     norm,
 )
@@ -35,13 +36,20 @@ T2S = opencc.OpenCC("t2s")
 
 def test_label_files_parse_and_every_file_exists() -> None:
     for name in ("labels.json", "portal_labels.json"):
-        assert isinstance(json.loads((QUALITY / name).read_text(encoding="utf-8")), list)
+        assert isinstance(json.loads((corpus_dir() / name).read_text(encoding="utf-8")), list)
     assert len(CORPUS) >= 20 and sum(p.corpus == "portal" for p in PAGES) == N_REPORTS
     for page in PAGES:
         assert page.path.is_file(), page.path
         assert page.paragraphs and page.metadata, page.name
-    on_disk = {p.name for p in (QUALITY / "pages").glob("*.html")}
+    on_disk = {p.name for p in (corpus_dir() / "pages").glob("*.html")}
     assert on_disk == {p.name for p in CORPUS}
+
+
+def test_no_seed_text_is_committed_with_the_builder() -> None:
+    # The corpus is the seeds' text: built at run time, never kept in the repository.
+    kept = {p.name for p in QUALITY.iterdir()}
+    assert kept <= {"build_quality.py", "__pycache__"}, kept
+    assert corpus_dir().parent != QUALITY
 
 
 def test_every_seed_is_wrapped_in_at_least_four_templates() -> None:

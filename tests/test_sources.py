@@ -84,7 +84,8 @@ def test_validate_command(tmp_path: Path, capsys) -> None:
     ("mutation", "message"),
     [
         (lambda t: t.replace(EVIDENCE, ""), "field 'evidence': required"),
-        (lambda t: t.replace('"500107"', '"110107"'), "which region '重庆市九龙坡区' does not name"),
+        (lambda t: t.replace('"500107"', '"110107"'),
+         "110107 is 北京市石景山区, but region '重庆市九龙坡区' names 重庆市九龙坡区 (500107)"),
         (lambda t: t.replace('"500107"', '"500199"'), "500199 is not a known division code"),
         (lambda t: t.replace("url: http://cqjlp.gov.cn", "url: http://evil.example"),
          "URL host 'evil.example' is not one of the source's hosts"),

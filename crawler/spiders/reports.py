@@ -7,6 +7,7 @@ failure becomes an item for the archive pipeline, which keeps the capture and de
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from twisted.python.failure import Failure
 from archive.decode import decode_body
 from archive.extract import extract_page
 from archive.store import NETWORK_ERROR, SKIPPED, Capture
+from crawler.discovery import DiscoveryMixin, listing_meta
 from crawler.items import FailureItem, PageItem
 from crawler.listing import Discovery, discover, hanweb, looks_like_column, next_dataproxy
 from crawler.middlewares import FreshEnough
@@ -58,7 +60,7 @@ def response_headers(response: Response) -> dict[str, str]:
     }
 
 
-class ReportsSpider(scrapy.Spider):
+class ReportsSpider(DiscoveryMixin, scrapy.Spider):
     name = "reports"
 
     def __init__(self, sources: str | None = None, only: str | None = None, **kwargs: Any):
@@ -72,12 +74,16 @@ class ReportsSpider(scrapy.Spider):
             s.name: s for s in loaded if wanted is None or s.name in wanted
         }
         # Listing bodies already seen per source: a "next page" that repeats a page is not followed.
-        self._listing_hashes: dict[str, set[str]] = {name: set() for name in self.sources}
-        self._listing_urls: dict[str, set[str]] = {name: set() for name in self.sources}
+        self._listing_hashes: defaultdict[str, set[str]] = defaultdict(set)
+        self._listing_urls: defaultdict[str, set[str]] = defaultdict(set)
         self.not_revalidated = 0
 
     async def start(self) -> AsyncIterator[Request]:
-        for source in self.sources.values():
+        for source in list(self.sources.values()):
+            if source.kind != "column":  # portal / directory: crawler.discovery
+                for request in self.discovery_start(source):
+                    yield request
+                continue
             for url in source.start_urls:
                 self._listing_urls[source.name].add(url)
                 if looks_like_column(url):
@@ -87,8 +93,10 @@ class ReportsSpider(scrapy.Spider):
 
     def _request(self, url: str, source: Source, role: str, depth: int,
                  **meta: Any) -> Request:
+        extra = listing_meta(source) if role == "listing" else {}
         return Request(url, callback=self.parse_page, errback=self.on_error,
-                       meta={"source": source.name, "role": role, "listing_depth": depth, **meta})
+                       meta={"source": source.name, "role": role, "listing_depth": depth,
+                             **extra, **meta})
 
     def _capture(self, response: Response, source: Source, role: str) -> Capture:
         return Capture(
@@ -106,6 +114,9 @@ class ReportsSpider(scrapy.Spider):
     def parse_page(self, response: Response) -> Iterator[Any]:
         source = self.sources[response.meta["source"]]
         role = response.meta["role"]
+        if role in LISTING_ROLES and response.status == 304:
+            yield from self.parse_unchanged_listing(response)
+            return
         if role not in LISTING_ROLES or response.status != 200:
             yield PageItem(self._capture(response, source, role), is_listing=False)
             return
@@ -165,6 +176,9 @@ class ReportsSpider(scrapy.Spider):
                               errback=self.on_error,
                               meta={"source": source.name, "role": "dataproxy",
                                     "listing_depth": depth + 1, "formdata": post.formdata})
+
+    def closed(self, reason: str) -> None:
+        self.discovery_closed()
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request
