@@ -61,6 +61,8 @@ def test_every_list_query_links_the_archived_page_first(crawled_archive: Path, n
         assert all(r[3].startswith(REPORT_PAGE) for r in data["rows"])
         return
     columns = data["columns"]
+    if "url" not in columns:
+        return  # an aggregate: lists no reports
     assert "archived" in columns and columns.index("archived") < columns.index("url"), name
     html = get(crawled_archive, f"/archive/{name}", **params).text
     linked = [row for row in rows_of(html) if row.cssselect("a.original")]
