@@ -18,8 +18,8 @@ _PAGE_NUMBER = re.compile(
     r"^[-—–－_·•\s]*(?:第\s*)?[0-9０-９IVXivx]{1,4}\s*(?:页)?(?:\s*[/／]\s*\d+|\s*共\s*\d+\s*页)?"
     r"[-—–－_·•\s]*$|^(?:page\s*)?\d+\s*(?:of|/)\s*\d+$",
     re.IGNORECASE)
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 _DIGITS = re.compile(r"\d+")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
 @dataclass(slots=True)
@@ -45,12 +45,11 @@ class Page:
 
 
 def join_text(left: str, right: str) -> str:
-    """Concatenate two pieces of one line: no space between CJK characters, one otherwise."""
-    if not left or not right:
-        return left + right
-    if _CJK.match(left[-1]) or _CJK.match(right[0]) or left[-1] == " " or right[0] == " ":
-        return left + right
-    return f"{left} {right}"
+    """Concatenate two pieces of text: a space only between two Latin letters (a word wrapped
+    in English); never between CJK characters, digits or punctuation ("20" + "22年")."""
+    if left and right and _LATIN.match(left[-1]) and _LATIN.match(right[0]):
+        return f"{left} {right}"
+    return left + right
 
 
 def lines_of(runs: list[Run]) -> list[Run]:
