@@ -22,7 +22,7 @@ from archive.meta import PageMeta, parse_date, read_meta
 from archive.noise import clean_lines
 from archive.script import has_traditional, to_simplified
 
-EXTRACTOR_VERSION = "3.0"
+EXTRACTOR_VERSION = "3.1"  # 3.1: reports as files (archive.files)
 MIN_REPORT_CHARS = 200  # a real annual report is thousands of characters; stubs are not reports
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -35,7 +35,7 @@ _ICP = re.compile(r"([\u4e00-\u9fff]ICP[备備]\s*[0-9]+[号號](?:-\d+)?)")
 
 @dataclass(slots=True)
 class Extraction:
-    kind: str                     # report | not_report | empty
+    kind: str                     # report | not_report | empty | rejected (a refused file)
     reason: str
     title: str | None = None
     report_year: int | None = None
@@ -48,13 +48,16 @@ class Extraction:
     icp: str | None = None
     adcode: str | None = None     # from the SiteIDCode prefix; the registry's value wins in store
     year_inferred: bool = False
-    quality: str = "ok"           # ok | mirror
+    quality: str = "ok"           # ok | mirror | lossy | ocr
     quality_reason: str | None = None
     text: str = ""
     content_hash: str | None = None
     encoding: str | None = None
     traditional: bool = False
     provenance: dict[str, str] = field(default_factory=dict)  # field → where its value came from
+    format: str = "html"          # html | pdf | docx | doc | wps | ofd | image (archive.files)
+    linked_from: str | None = None  # files: the listing or report page that linked them
+    confidence: float | None = None  # OCR: mean tesseract confidence per character, 0–100
 
 
 def _parse(text: str) -> lxml_html.HtmlElement | None:

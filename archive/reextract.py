@@ -20,7 +20,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 from tqdm import tqdm
 
-from archive.extract import Extraction, extract_page
+from archive.derive import extract_any
+from archive.extract import Extraction
 from archive.store import Archive
 
 logger = logging.getLogger(__name__)
@@ -40,14 +41,15 @@ def _extract_batch(db_path: str, ids: list[int]) -> list[Derived]:
     try:
         for capture_id in ids:
             row = conn.execute(
-                "SELECT c.url, c.source, c.headers, c.fetched_at, b.body FROM captures c "
+                "SELECT c.url, c.source, c.headers, c.fetched_at, b.body, c.link FROM captures c "
                 "JOIN bodies b ON b.sha256 = c.sha256 WHERE c.id = ?", [capture_id]).fetchone()
             if row is None:
                 continue
-            url, source, headers, fetched_at, body = row
+            url, source, headers, fetched_at, body, link = row
             content_type = {k.lower(): v for k, v in json.loads(headers or "{}").items()}.get(
                 "content-type")
-            out.append((capture_id, url, source, fetched_at, extract_page(body, content_type, url)))
+            ex = extract_any(body, content_type, url, json.loads(link) if link else None)
+            out.append((capture_id, url, source, fetched_at, ex))
     finally:
         conn.close()
     return out
