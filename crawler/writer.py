@@ -64,7 +64,8 @@ def derive_pool(workers: int) -> ProcessPoolExecutor | None:
 async def derive_item(pool: Executor | None, item: PageItem) -> Derived:
     """`archive.derive` for one page, in the pool without blocking the event loop."""
     cap = item.capture
-    args = (cap.body, cap.headers, cap.status, cap.url, item.is_listing, item.extraction)
+    args = (cap.body, cap.headers, cap.status, cap.url, item.is_listing, item.extraction,
+            cap.link)
     if pool is None:
         return derive(*args)
     return await asyncio.wrap_future(pool.submit(derive, *args))

@@ -261,3 +261,22 @@ def corrupt_pdf(good: bytes) -> bytes:
     """A real PDF cut short and scrambled in the middle, as a broken upload or transfer leaves it."""
     head = good[: len(good) // 3]
     return head[:200] + bytes(b ^ 0x5A for b in head[200:])
+
+
+def blank_pages_pdf(pages: int) -> bytes:
+    """A valid PDF of `pages` empty pages (over the page limit without being large)."""
+    kids = " ".join(f"{i + 3} 0 R" for i in range(pages))
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>",
+            f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>"]
+    objs += ["<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"] * pages
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{obj}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
+    out += (f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n"
+            "%%EOF\n").encode()
+    return out
