@@ -248,3 +248,45 @@ def test_reextract_keeps_file_reports(archive_db: Path, tmp_path: Path) -> None:
     assert after == before and not counts["no_longer_report"], counts
     assert json.loads(query(copy, "SELECT link FROM captures WHERE url LIKE '%P020240320.pdf'")
                       [0]["link"])["text"] == PDF_TITLE
+
+
+def test_report_page_links_original_file_and_archived_copy(site, archive_db: Path) -> None:
+    from datasette.utils import tilde_encode
+
+    from tests.test_publish import client_get
+
+    _, server = site
+    row = report(archive_db, server, "202403/P020240320.pdf")
+    html_page = client_get(archive_db, f"/archive/reports/{tilde_encode(row['url'])}").text
+    for expected in (f'href="{row["url"]}"', "原文件 Original file (PDF)", "存档文件 Archived copy",
+                     f"/-/capture/archive/{row['capture_id']}", row["linked_from"]):
+        assert expected in html_page, expected
+    copy = client_get(archive_db, f"/-/capture/archive/{row['capture_id']}")
+    assert copy.status_code == 200 and copy.headers["content-type"] == "application/pdf"
+    assert copy.headers["content-disposition"].startswith("attachment")
+    assert copy.content == (s_root(site) / "202403/P020240320.pdf").read_bytes()
+    found = client_get(archive_db, "/archive/reports.json", _search="渝中区", _shape="array",
+                       _col="title").json()
+    assert row["url"] in {r["url"] for r in found}
+
+
+def s_root(site) -> Path:
+    return site[0].root / SITE
+
+
+def test_warc_export_keeps_the_file_bytes(site, archive_db: Path, tmp_path: Path) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    from archive.warc import export_warc
+
+    export_warc(archive_db, tmp_path, progress=False)
+    want = (s_root(site) / "202403/P020240322.ofd").read_bytes()
+    bodies = {}
+    for path in tmp_path.glob("*.warc.gz"):
+        with path.open("rb") as fh:
+            for record in ArchiveIterator(fh, check_digests="raise"):
+                if record.rec_type == "response":
+                    bodies[record.rec_headers.get_header("WARC-Target-URI")] = \
+                        record.content_stream().read()
+    (url,) = [u for u in bodies if u.endswith("P020240322.ofd")]
+    assert bodies[url] == want
