@@ -24,6 +24,10 @@ __all__ = ["DEFAULT_LIMITS", "FILE_FORMATS", "FileLimits", "FileRejected", "File
            "claimed_format", "extract_file", "extract_isolated", "sniff"]
 
 
+# How running out of address space shows in the child: Python, the dynamic loader, C++ (tesseract).
+_OOM = ("MemoryError", "Cannot allocate memory", "failed to map segment", "bad_alloc")
+
+
 @dataclass(slots=True)
 class FileText:
     format: str
@@ -97,7 +101,7 @@ def extract_isolated(body: bytes, fmt: str, limits: FileLimits = DEFAULT_LIMITS)
                            "(time limit per file)") from None
     if proc.returncode != 0 or not out:
         tail = err.decode("utf-8", "replace").strip().splitlines()
-        if proc.returncode == -signal.SIGKILL or any("MemoryError" in t for t in tail):
+        if proc.returncode == -signal.SIGKILL or any(m in t for t in tail for m in _OOM):
             raise FileRejected(f"{fmt.upper()} extraction ran out of memory "
                                f"(limit {limits.memory // (1 << 20)} MiB)")
         raise FileRejected(f"{fmt.upper()} extraction crashed (exit {proc.returncode}: "

@@ -35,7 +35,7 @@ def ocr_page(image: bytes, deadline: float) -> tuple[Page, int, float]:
         raise FileRejected("scanned file but the tesseract program is not installed")
     left = deadline - time.monotonic()
     if left <= 0:
-        raise FileRejected("no time left for OCR of this file")
+        raise FileRejected("OCR not started: the file's time limit ran out")
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # one core per page; the pool runs several
     try:
         proc = subprocess.run([exe, "stdin", "stdout", "-l", LANG, "--psm", "3", "tsv"],

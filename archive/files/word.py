@@ -47,7 +47,7 @@ def antiword_paragraphs(body: bytes, kind: str, deadline: float) -> list[str]:
         raise FileRejected(f"{kind.upper()} file but the antiword program is not installed")
     left = deadline - time.monotonic()
     if left <= 0:
-        raise FileRejected(f"no time left to read this {kind.upper()} file")
+        raise FileRejected(f"{kind.upper()} not read: the file's time limit ran out")
     with tempfile.NamedTemporaryFile(suffix=f".{kind}") as tmp:
         tmp.write(body)
         tmp.flush()
