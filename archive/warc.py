@@ -38,7 +38,7 @@ _ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:fzzf-archive:capture")
 
 _COLUMNS = ("c.id, c.url, c.canonical_url, c.request_url, c.source, c.role, c.status, c.headers, "
             "c.sha256, c.size, c.fetched_at, c.run_id, c.kind, b.rowid")
-_FROM = "FROM captures c LEFT JOIN bodies b ON b.sha256 = c.sha256"
+_FROM = "FROM captures c LEFT JOIN payloads b ON b.sha256 = c.sha256"
 _CONFIRMED = (  # the 200 a 304 confirmed: its validators came from the latest 200 before it
     "SELECT id, url, fetched_at, sha256 FROM captures WHERE canonical_url = ? AND status = 200 "
     "AND sha256 IS NOT NULL AND id < ? ORDER BY id DESC LIMIT 1")
@@ -237,15 +237,15 @@ def _captures(conn: sqlite3.Connection, where: str, args: list[Any]) -> Iterator
 
 def _write_response(writer: WARCWriter, conn: sqlite3.Connection, cap: CaptureRow) -> None:
     warc_headers = capture_warc_headers(cap, "response")
-    if cap.sha256 is None:  # an empty body: nothing stored in `bodies`
+    if cap.sha256 is None:  # an empty body: nothing stored in `payloads`
         writer.write_record(writer.create_warc_record(
             cap.url, "response", payload=BytesIO(b""), length=0,
             warc_headers_dict=warc_headers, http_headers=http_headers(cap.status, cap.headers, 0)))
         return
     if cap.body_rowid is None:
-        raise ValueError(f"capture {cap.id}: body {cap.sha256} missing from `bodies`")
+        raise ValueError(f"capture {cap.id}: body {cap.sha256} missing from `payloads`")
     # Incremental blob I/O: warcio reads the body in chunks (digest pass, then write pass).
-    with conn.blobopen("bodies", "body", cap.body_rowid, readonly=True) as blob:
+    with conn.blobopen("payloads", "body", cap.body_rowid, readonly=True) as blob:
         if len(blob) != cap.size:
             raise ValueError(f"capture {cap.id}: stored body is {len(blob)} bytes, "
                              f"captures.size says {cap.size}")

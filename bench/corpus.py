@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.portal import PORTAL_ROOT as PORTAL  # built from the seeds on first use
+
 REPO = Path(__file__).resolve().parents[1]
 QUALITY = REPO / "tests" / "fixtures" / "quality"
-PORTAL = REPO / "tests" / "fixtures" / "portal"
 
 FIELDS = (
     "title", "published", "written", "publisher", "index_no", "doc_no", "site_id_code", "icp",

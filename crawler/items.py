@@ -17,6 +17,7 @@ class PageItem:
     note: str | None = None   # reason to record instead of the default (e.g. a repeated listing)
     extraction: Extraction | None = None  # already extracted (start URLs), not done twice
     links: int = 0            # report links found on a listing page (for source health)
+    truncated: bool = False   # a listing whose further pages were not followed (page limit)
 
 
 @dataclass(slots=True)

@@ -58,6 +58,7 @@ def writer_config(settings: BaseSettings, mode: str = "single") -> WriterConfig:
         fail_on=tuple(settings.getlist("ARCHIVE_HEALTH_FAIL_ON")),
         mode=mode,
         file_limits=file_limits(settings),
+        ledger_as_of=settings.get("ARCHIVE_LEDGER_AS_OF") or None,
     )
 
 

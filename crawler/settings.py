@@ -32,6 +32,8 @@ ARCHIVE_FILE_MEMORY_MB = 2048      # address space of that process (PDFium, tess
 ARCHIVE_FILE_MAX_UNZIPPED_MB = 200  # DOCX/OFD: total unpacked size (zip bombs)
 ARCHIVE_HEALTH_FAIL_ON = ["blocked", "failing", "shape_changed"]  # source states that make the
                                    # crawl exit 3 (add "overdue" to be told of missing reports)
+ARCHIVE_LEDGER_AS_OF = os.environ.get("ARCHIVE_LEDGER_AS_OF")  # the ledger's date (YYYY-MM-DD);
+# None = the day the crawl ends. Tests pin it so their ledger cells do not move with the calendar.
 ARCHIVE_CONTACT_URL = os.environ.get("ARCHIVE_CONTACT_URL",
                                      "https://example.org/fzzf-archive (set ARCHIVE_CONTACT_URL)")
 

@@ -89,6 +89,7 @@ class WriterConfig:
     fail_on: tuple[str, ...] = DEFAULT_FAIL_ON
     mode: str = "single"                  # recorded in crawl_runs: single | distributed
     file_limits: FileLimits = DEFAULT_LIMITS  # report files (ARCHIVE_FILE_* settings)
+    ledger_as_of: str | None = None       # the ledger's date; None = today
 
 
 class ArchiveWriter:
@@ -143,6 +144,12 @@ class ArchiveWriter:
             logger.error("source %s: %s", name, why)
         self.archive.finish_run(self.run_id, status, dict(self.counts), exit_status=exit_status,
                                 unhealthy=bad)
+        try:
+            summary = self.archive.refresh_ledger(self.config.ledger_as_of)
+        except Exception:  # the run's captures are stored; a ledger bug must not hide that
+            logger.exception("ledger not refreshed (run it again: python -m archive ledger)")
+        else:
+            logger.info("ledger: %s", ", ".join(f"{k}={v}" for k, v in summary.items()))
         logger.info("archive %s: %s", self.db_path,
                     ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items())) or "nothing")
         self.archive.close()
@@ -230,6 +237,7 @@ class ArchiveWriter:
                 if out.result == "listing":
                     self.by_source[cap.source]["listing_pages"] += 1
                     self.by_source[cap.source]["listing_items"] += item.links
+                    self.by_source[cap.source]["listing_truncated"] += int(item.truncated)
                 if out.result in ("report_new", "report_changed"):
                     logger.info("%s %s (%s)", out.result.replace("_", " "), cap.url, cap.source)
                 elif out.outcome == "http_error":
@@ -260,7 +268,7 @@ class ArchiveWriter:
                 "source": name, "requests": seen["requests"],
                 **{k: seen[k] for k in ("ok", "not_modified", "blocked", "http_error",
                                          "network_error", "skipped", "error", "listing_pages",
-                                         "listing_items")},
+                                         "listing_items", "listing_truncated")},
                 "soft_404": seen["result:soft_404"],
                 **{f"reports_{k}": seen[f"result:report_{k}"]
                    for k in ("new", "changed", "unchanged")},

@@ -24,9 +24,12 @@ class CrawlResult:
     output: str
 
 
-# Crawl settings for tests: no start delay, short backoff, every archived page revalidated.
+# Crawl settings for tests: no start delay, short backoff, every archived page revalidated, and
+# the ledger judged on a fixed date (2019–2025 due) so its cells do not move with the calendar.
+LEDGER_AS_OF = "2026-12-01"
 FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0.05", "-s", "LOGSTATS_INTERVAL=0",
-        "-s", "RETRY_BACKOFF_BASE=0.05", "-s", "ARCHIVE_REVALIDATE_DAYS=0"]
+        "-s", "RETRY_BACKOFF_BASE=0.05", "-s", "ARCHIVE_REVALIDATE_DAYS=0",
+        "-s", f"ARCHIVE_LEDGER_AS_OF={LEDGER_AS_OF}"]
 
 
 def free_port() -> int:
@@ -36,10 +39,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_crawl(sources: Path, db: Path, *settings: str, timeout: float = 120) -> CrawlResult:
+def run_crawl(sources: Path, db: Path, *settings: str, timeout: float = 120,
+              only: str | None = None) -> CrawlResult:
     """Run `scrapy crawl reports` exactly as a user would, in a subprocess."""
     cmd = [str(BIN / "scrapy"), "crawl", "reports", "-a", f"sources={sources}",
            "-s", f"ARCHIVE_DB={db}", *FAST]
+    if only:
+        cmd += ["-a", f"only={only}"]
     for s in settings:
         cmd += ["-s", s]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout)

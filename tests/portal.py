@@ -26,7 +26,27 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from urllib.parse import parse_qs, unquote, urlsplit
 
-PORTAL_ROOT = Path(__file__).resolve().parent / "fixtures" / "portal"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def ensure_portal(root: Path = FIXTURES / "portal") -> Path:
+    """Build the sample portal from the seeds unless it is already built from the same inputs.
+
+    The pages embed the seed reports (third-party text, read from ../shared/seeds), so they are
+    generated here rather than committed; a stamp of the inputs' hash avoids rebuilding every run."""
+    from tests.fixtures import build_portal
+
+    inputs = [FIXTURES / "build_portal.py", *sorted((FIXTURES / "portal_src").glob("*")),
+              *sorted(build_portal.SEEDS.glob("*.txt"))]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in inputs)).hexdigest()
+    stamp = root.parent / f".{root.name}-built-from"
+    if not (stamp.is_file() and stamp.read_text() == digest):
+        build_portal.main(root)
+        stamp.write_text(digest)
+    return root
+
+
+PORTAL_ROOT = ensure_portal()
 DATAPROXY = "/module/web/jpage/dataproxy.jsp"
 HTML_SUFFIXES = {"", ".html", ".htm", ".shtml", ".aspx", ".jsp"}
 TYPES = {

@@ -85,7 +85,7 @@ def test_fetch_log_records_every_outcome(first_crawl: Path, portal: SamplePortal
 def test_raw_captures_rederive_every_report(first_crawl: Path) -> None:
     for row in rows(first_crawl,
                     "SELECT r.url, r.text, c.headers, b.body FROM reports r "
-                    "JOIN captures c ON c.id = r.capture_id JOIN bodies b ON b.sha256 = c.sha256"):
+                    "JOIN captures c ON c.id = r.capture_id JOIN payloads b ON b.sha256 = c.sha256"):
         headers = json.loads(row["headers"])
         again = extract_page(row["body"], headers.get("Content-Type"), row["url"])
         assert again.text == row["text"]
@@ -95,7 +95,7 @@ def test_raw_captures_rederive_every_report(first_crawl: Path) -> None:
 
 def test_gbk_capture_kept_as_gbk_bytes(first_crawl: Path) -> None:
     (row,) = rows(first_crawl,
-                  "SELECT b.body FROM captures c JOIN bodies b USING (sha256) "
+                  "SELECT b.body FROM captures c JOIN payloads b USING (sha256) "
                   "WHERE c.url LIKE '%/zzgxq/%t20230330_1021.htm'")
     assert "漳州高新区".encode("gbk") in row["body"]
 

@@ -60,9 +60,9 @@ def test_report_row_page_shows_paragraphs(archive: Path) -> None:
     assert f"<p>{first}</p>" in response.text
 
 
-def test_bodies_hidden_and_fetch_log_published(archive: Path) -> None:
+def test_payloads_hidden_and_fetch_log_published(archive: Path) -> None:
     tables = {t["name"]: t for t in get(archive, "/archive.json").json()["tables"]}
-    assert tables["bodies"]["hidden"]
+    assert tables["payloads"]["hidden"]
     log = get(archive, "/archive/fetch_log.json?_shape=array&outcome=http_error").json()
     assert [entry["status"] for entry in log] == [404]
 

@@ -86,7 +86,7 @@ def test_index_follows_changes_and_reextract(crawled_archive: Path, tmp_path: Pa
     url, capture_id, source = archive.db.execute(
         "SELECT url, capture_id, source FROM reports ORDER BY url LIMIT 1").fetchone()
     (body,) = archive.db.execute(
-        "SELECT b.body FROM captures c JOIN bodies b USING (sha256) WHERE c.id = ?",
+        "SELECT b.body FROM captures c JOIN payloads b USING (sha256) WHERE c.id = ?",
         [capture_id]).fetchone()
     ex = extract_page(body, "text/html", url)
     ex.text += "\n新增一段：独一无二的检索词甲乙丙。"

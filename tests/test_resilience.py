@@ -45,7 +45,7 @@ def consistency_problems(conn: sqlite3.Connection) -> list[str]:
         "report without its capture": "SELECT COUNT(*) FROM reports r WHERE NOT EXISTS (SELECT 1 "
         "FROM captures c WHERE c.id = r.capture_id)",
         "capture without its body": "SELECT COUNT(*) FROM captures c WHERE c.sha256 IS NOT NULL "
-        "AND NOT EXISTS (SELECT 1 FROM bodies b WHERE b.sha256 = c.sha256)",
+        "AND NOT EXISTS (SELECT 1 FROM payloads b WHERE b.sha256 = c.sha256)",
         "capture without its log line": "SELECT COUNT(*) FROM captures c WHERE NOT EXISTS (SELECT "
         "1 FROM fetch_log f WHERE f.capture_id = c.id)",
         "report not in the search index": "SELECT COUNT(*) FROM reports r WHERE r.rowid NOT IN "

@@ -76,7 +76,7 @@ def captures(db: Path, where: str = "1", *args: object) -> dict[int, sqlite3.Row
     conn.row_factory = sqlite3.Row
     try:
         return {r["id"]: r for r in conn.execute(
-            "SELECT c.*, b.body FROM captures c LEFT JOIN bodies b USING (sha256) "
+            "SELECT c.*, b.body FROM captures c LEFT JOIN payloads b USING (sha256) "
             f"WHERE {where} ORDER BY c.id", args)}
     finally:
         conn.close()

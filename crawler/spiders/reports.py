@@ -77,11 +77,13 @@ class ReportsSpider(scrapy.Spider):
         }
         # Listing bodies already seen per source: a "next page" that repeats a page is not followed.
         self._listing_hashes: dict[str, set[str]] = {name: set() for name in self.sources}
+        self._listing_urls: dict[str, set[str]] = {name: set() for name in self.sources}
         self.not_revalidated = 0
 
     async def start(self) -> AsyncIterator[Request]:
         for source in self.sources.values():
             for url in source.start_urls:
+                self._listing_urls[source.name].add(url)
                 if looks_like_column(url):
                     yield self._request(url, source, "start", 0)
                 else:  # a report page: revalidated like any archived report
@@ -138,8 +140,13 @@ class ReportsSpider(scrapy.Spider):
                            links=len(found.items))
             return
         self._listing_hashes[source.name].add(digest)
+        # A listing at the page limit whose pager names pages not yet requested is cut short: the
+        # ledger must not count this source as having looked at the years those pages hold.
+        self._listing_urls[source.name].add(response.url)
+        truncated = (response.meta.get("listing_depth", 0) >= self.max_pages(source)
+                     and any(p not in self._listing_urls[source.name] for p in found.pages))
         yield PageItem(self._capture(response, source, role), is_listing=True,
-                       links=len(found.items))
+                       links=len(found.items), truncated=truncated)
         self.logger.info("listing %s: %d candidate links, %d more pages", response.url,
                          len(found.items), len(found.pages))
         yield from self._follow(response, source, found)
@@ -154,6 +161,7 @@ class ReportsSpider(scrapy.Spider):
                                 **self._file_meta(response, link.url, link.text))
         if depth < self.max_pages(source):
             for page in found.pages:
+                self._listing_urls[source.name].add(page)
                 yield self._request(page, source, "listing", depth + 1)
         posts = list(found.posts)
         if response.meta["role"] == "dataproxy" and found.total_records:

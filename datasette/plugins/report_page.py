@@ -61,7 +61,7 @@ async def capture(request, datasette):
     rows = await _rows(
         datasette, db,
         "SELECT c.url, c.status, c.headers, c.fetched_at, b.body FROM captures c "
-        "LEFT JOIN bodies b ON b.sha256 = c.sha256 WHERE c.id = ?", [capture_id])
+        "LEFT JOIN payloads b ON b.sha256 = c.sha256 WHERE c.id = ?", [capture_id])
     if not rows:
         return Response.text("no such capture", status=404)
     row = rows[0]
