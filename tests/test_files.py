@@ -290,3 +290,23 @@ def test_warc_export_keeps_the_file_bytes(site, archive_db: Path, tmp_path: Path
                         record.content_stream().read()
     (url,) = [u for u in bodies if u.endswith("P020240322.ofd")]
     assert bodies[url] == want
+
+
+def test_file_reports_are_attributed_and_in_the_ledger(site, archive_db: Path) -> None:
+    _, server = site
+    files = query(archive_db, "SELECT url, title, issuer, issuer_id, report_year, copy_of "
+                              "FROM reports WHERE format != 'html'")
+    assert len(files) >= 4
+    for row in files:
+        assert row["issuer_id"], dict(row)
+        (cell,) = query(archive_db, "SELECT status, url FROM ledger WHERE body_id = ? AND "
+                                    "report_year = ?", row["issuer_id"], row["report_year"])
+        assert cell["status"] in ("on_time", "late"), (dict(row), dict(cell))
+        # the cell names this report, or another report of the same body and year
+        assert query(archive_db, "SELECT 1 FROM reports WHERE url = ? AND issuer_id = ? AND "
+                                 "report_year = ?", cell["url"], row["issuer_id"],
+                     row["report_year"]), (dict(row), dict(cell))
+    pdf = report(archive_db, server, "202403/P020240320.pdf")
+    (cell,) = query(archive_db, "SELECT * FROM ledger WHERE url = ?", pdf["url"])
+    assert (cell["name"], cell["report_year"], cell["status"], cell["published"]) == (
+        pdf["issuer"], 2023, "on_time", "2024-03-20")
