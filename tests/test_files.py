@@ -6,6 +6,8 @@ from __future__ import annotations
 import difflib
 import html
 import json
+import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,15 @@ from archive.script import to_simplified
 from tests import filemaker as fm
 from tests.conftest import run_crawl
 from tests.portal import SamplePortal
+
+MISSING = [p for p in ("chromium", "tesseract", "antiword") if not (
+    shutil.which(p) or (p == "chromium" and fm.chromium()))]
+if MISSING:
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must have {', '.join(MISSING)} (make system-deps installs them)",
+                    pytrace=False)
+    pytest.skip(f"Debian packages missing for report files: {', '.join(MISSING)} "
+                "(make system-deps)", allow_module_level=True)
 
 SITE = "yzq/zwgk/fzzfjsndbg"
 PDF_TITLE = "重庆市渝中区2023年法治政府建设情况的报告"
@@ -192,6 +203,8 @@ def test_scan_is_ocr_with_confidence(site, archive_db: Path) -> None:
 def test_legacy_doc_and_wps(site, archive_db: Path) -> None:
     s, server = site
     if not s.has_doc:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have LibreOffice to write .doc/.wps test files (make system-deps)")
         pytest.skip("LibreOffice (soffice) is needed to write .doc/.wps test files")
     for name, seed, fmt in (("P020240323.doc", "000", "doc"), ("P020240325.wps", "002", "wps")):
         row = report(archive_db, server, f"202403/{name}")
