@@ -90,8 +90,10 @@ def extract_isolated(body: bytes, fmt: str, limits: FileLimits = DEFAULT_LIMITS)
     if len(body) > limits.max_bytes:  # refused before a process is spent on it
         return extract_file(body, fmt, limits)
     cmd = [sys.executable, "-m", "archive.files", fmt, json.dumps(limits.as_dict())]
+    # The child imports this package from wherever the parent did (a Scrapyd egg included).
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=True, env=env)
     try:
         out, err = proc.communicate(body, timeout=limits.seconds + 5)
     except subprocess.TimeoutExpired:
@@ -99,6 +101,9 @@ def extract_isolated(body: bytes, fmt: str, limits: FileLimits = DEFAULT_LIMITS)
         proc.communicate()
         raise FileRejected(f"{fmt.upper()} extraction killed after {limits.seconds:g} s "
                            "(time limit per file)") from None
+    if proc.returncode == -signal.SIGALRM:
+        raise FileRejected(f"{fmt.upper()} extraction stopped by its alarm after "
+                           f"{limits.seconds:g} s (time limit per file)")
     if proc.returncode != 0 or not out:
         tail = err.decode("utf-8", "replace").strip().splitlines()
         if proc.returncode == -signal.SIGKILL or any(m in t for t in tail for m in _OOM):
