@@ -47,6 +47,8 @@ def ensure_portal(root: Path = FIXTURES / "portal") -> Path:
 
 
 PORTAL_ROOT = ensure_portal()
+EXPECTED = json.loads((PORTAL_ROOT / "expected.json").read_text(encoding="utf-8"))
+N_REPORTS = len(EXPECTED["reports"])  # report rows a crawl of the whole sample portal archives
 DATAPROXY = "/module/web/jpage/dataproxy.jsp"
 HTML_SUFFIXES = {"", ".html", ".htm", ".shtml", ".aspx", ".jsp"}
 TYPES = {

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.conftest import REPO
+from tests.portal import N_REPORTS
 
 
 def free_port() -> int:
@@ -36,7 +37,7 @@ def test_demo_serves_every_sample_report_and_stops_cleanly(tmp_path: Path) -> No
     reports: list = []
     try:
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and len(reports) < 13:
+        while time.monotonic() < deadline and len(reports) < N_REPORTS:
             time.sleep(0.5)
             assert proc.poll() is None, proc.stdout.read()
             try:
@@ -45,7 +46,7 @@ def test_demo_serves_every_sample_report_and_stops_cleanly(tmp_path: Path) -> No
                     reports = json.load(r)
             except OSError:
                 continue
-        assert len(reports) == 13
+        assert len(reports) == N_REPORTS
         kids = children_of(proc.pid)
         assert kids, "datasette should be running as a child"
     finally:

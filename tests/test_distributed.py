@@ -19,7 +19,7 @@ import pytest
 import redis
 
 from tests.conftest import FAST, REPO, free_port, run_crawl
-from tests.portal import SamplePortal, render_sources
+from tests.portal import N_REPORTS, SamplePortal, render_sources
 from tests.test_resilience import snapshot
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -137,7 +137,7 @@ def test_archive_equals_the_single_process_crawl(crawls: dict) -> None:
     got = Counter({k: v for k, v in Counter(one(
         dist, "SELECT url, role, outcome, result, status FROM fetch_log WHERE run_id = 1")).items()})
     assert got == fetch_log(single)
-    assert len(snapshot(dist)[0]) == 13
+    assert len(snapshot(dist)[0]) == N_REPORTS
 
 
 def test_nothing_fetched_twice(crawls: dict) -> None:
@@ -152,7 +152,7 @@ def test_nothing_fetched_twice(crawls: dict) -> None:
 def test_run_record_and_health_as_a_single_crawl(crawls: dict) -> None:
     dist, single = crawls["dist"], crawls["single"]
     runs = one(dist, "SELECT id, status, mode, exit_status, reports_new FROM crawl_runs")
-    assert runs == [(1, "finished", "distributed", 0, 13), (2, "finished", "distributed", 0, 0)]
+    assert runs == [(1, "finished", "distributed", 0, N_REPORTS), (2, "finished", "distributed", 0, 0)]
     cols = "source, requests, ok, listing_pages, listing_items, reports_new, succeeded"
     assert one(dist, f"SELECT {cols} FROM run_sources WHERE run_id = 1 ORDER BY source") == one(
         single, f"SELECT {cols} FROM run_sources ORDER BY source")
@@ -167,8 +167,8 @@ def test_second_run_revalidates_through_redis(crawls: dict) -> None:
     # Every archived report answered 304 to the crawlers' conditional requests.
     rows = one(crawls["dist"], "SELECT result, COUNT(*) FROM fetch_log WHERE run_id = 2 "
                                "AND outcome = 'not_modified' GROUP BY result")
-    assert dict(rows)["report_unchanged"] == 13
-    assert one(crawls["dist"], "SELECT COUNT(*) FROM report_versions") == [(13,)]
+    assert dict(rows)["report_unchanged"] == N_REPORTS
+    assert one(crawls["dist"], "SELECT COUNT(*) FROM report_versions") == [(N_REPORTS,)]
 
 
 def test_crawler_without_writer_says_so(redis_url: str, sources_file: Path) -> None:

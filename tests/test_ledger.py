@@ -8,6 +8,7 @@ collection column of its counties' reports (海曙区's 2023 report reposted fro
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sqlite3
 import subprocess
@@ -15,9 +16,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from datasette.app import Datasette
 
 from tests.conftest import LEDGER_AS_OF, REPO, free_port, run_crawl
 from tests.portal import SamplePortal
+from tests.test_datasette import METADATA, PLUGINS, TEMPLATES
 
 YEARS = range(2019, 2026)  # due by 2026-12-01: 2019–2025
 
@@ -217,3 +221,23 @@ def test_a_listing_cut_short_covers_nothing_older(served: SamplePortal, tmp_path
         2019: "not_covered", 2020: "not_covered", 2021: "not_covered",
         2022: "on_time", 2023: "on_time", 2024: "missing", 2025: "missing"}
     assert query(db, "SELECT listing_truncated FROM run_sources")[0][0] == 1
+
+
+def test_ledger_page_for_any_archive_name(crawled_archive: Path, tmp_path: Path) -> None:
+    db = tmp_path / "2024.db"
+    shutil.copy(crawled_archive, db)
+    ds = Datasette([str(db)], metadata=yaml.safe_load(METADATA.read_text("utf-8")),
+                   plugins_dir=str(PLUGINS), template_dir=str(TEMPLATES))
+
+    async def get(path: str):
+        return await ds.client.get(path)
+
+    page = asyncio.run(get("/-/ledger/2024"))
+    assert page.status_code == 200
+    assert "未覆盖" in page.text and "缺失" in page.text and "不代表未发布" in page.text
+    drill = asyncio.run(get("/-/ledger/2024?province=浙江省"))
+    assert drill.status_code == 200
+    assert "宁波市海曙区人民政府" in drill.text and "逾期 49 天" in drill.text
+    # a found cell links the archived report page, not the government's site
+    assert '/2024/reports/' in drill.text
+    assert asyncio.run(get("/-/ledger/nosuch")).status_code == 404

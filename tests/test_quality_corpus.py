@@ -26,6 +26,7 @@ from bench.corpus import (
     load_pages,
     norm,
 )
+from tests.portal import N_REPORTS
 
 PAGES = load_pages()
 CORPUS = [p for p in PAGES if p.corpus == "quality"]
@@ -35,7 +36,7 @@ T2S = opencc.OpenCC("t2s")
 def test_label_files_parse_and_every_file_exists() -> None:
     for name in ("labels.json", "portal_labels.json"):
         assert isinstance(json.loads((QUALITY / name).read_text(encoding="utf-8")), list)
-    assert len(CORPUS) >= 20 and sum(p.corpus == "portal" for p in PAGES) == 13
+    assert len(CORPUS) >= 20 and sum(p.corpus == "portal" for p in PAGES) == N_REPORTS
     for page in PAGES:
         assert page.path.is_file(), page.path
         assert page.paragraphs and page.metadata, page.name

@@ -16,7 +16,7 @@ import pytest
 
 from archive.store import Archive
 from tests.conftest import BIN, REPO, free_port, run_crawl
-from tests.portal import SamplePortal, render_sources
+from tests.portal import N_REPORTS, SamplePortal, render_sources
 
 CRAWL = [str(BIN / "scrapy"), "crawl", "reports", "-s", "AUTOTHROTTLE_ENABLED=False",
          "-s", "LOGSTATS_INTERVAL=0", "-s", "RETRY_BACKOFF_BASE=0.05"]
@@ -82,7 +82,7 @@ def test_sigkill_part_way_then_restart_equals_an_uninterrupted_crawl(tmp_path: P
                     pass  # the schema is still being created
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
-        assert 4 <= reports < 13, "the kill must land part-way through the crawl"
+        assert 4 <= reports < N_REPORTS, "the kill must land part-way through the crawl"
 
         conn = sqlite3.connect(db)
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -96,7 +96,7 @@ def test_sigkill_part_way_then_restart_equals_an_uninterrupted_crawl(tmp_path: P
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert consistency_problems(conn) == []
-    assert conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 13
+    assert conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == N_REPORTS
     # The restart (holding the crawl lock, so no other run can be live) marks the killed run died.
     assert conn.execute("SELECT id, status, exit_status FROM crawl_runs ORDER BY id").fetchall() \
         == [(1, "died", -1), (2, "finished", 0)]
