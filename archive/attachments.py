@@ -91,9 +91,12 @@ def extract_attachment(body: bytes, url: str, sniffed: Sniffed, link: LinkContex
     traditional = has_traditional(raw)
     simplified = to_simplified(raw) if traditional else raw
     doc_lines = [line for line in simplified.splitlines() if line.strip()]
-    candidates = [(link_title(link.text), "link text"),
+    anchor = link_title(link.text)
+    truncated = anchor is not None and anchor.endswith(("…", "..."))  # listings cut long titles
+    candidates = [(None if truncated else anchor, "link text"),
                   (to_simplified(link.page_title) if link.page_title else None, "linking page"),
-                  (_document_title(doc_lines), "document")]
+                  (_document_title(doc_lines), "document"),
+                  (anchor if truncated else None, "link text (truncated)")]
     present = [(t, src) for t, src in candidates if t]
     title, title_src = next(((t, s) for t, s in present if classify_title(t).is_report),
                             present[0] if present else (None, "none"))

@@ -98,3 +98,22 @@ def test_image_scan_is_ocr() -> None:
     got = extract_file(buf.getvalue(), "image")
     assert got.quality == "ocr" and got.confidence is not None
     assert "依法行政工作报告" in "".join(got.paragraphs)
+
+
+def test_title_from_link_page_or_document() -> None:
+    from archive.attachments import LinkContext, extract_attachment
+
+    title = "某区2023年法治政府建设年度报告"
+    body = fm.make_docx(title, fm.seed_paragraphs("000"))
+    sniffed = sniff(body, "http://x/a.docx")
+
+    def got(link: LinkContext) -> tuple[str | None, str]:
+        ex = extract_attachment(body, "http://x/a.docx", sniffed, link)
+        return ex.title, ex.provenance["title"]
+
+    assert got(LinkContext(text="附件1：某县2023年法治政府建设情况报告.docx")) == (
+        "某县2023年法治政府建设情况报告", "link text")
+    assert got(LinkContext(text="点击下载", page_title="某市2023年法治政府建设年度报告")) == (
+        "某市2023年法治政府建设年度报告", "linking page")
+    assert got(LinkContext(text="某区2023年法治政府建设…")) == (title, "document")
+    assert got(LinkContext()) == (title, "document")
