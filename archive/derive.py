@@ -8,7 +8,7 @@ picklable dataclasses, and the body is never sent back.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,12 +33,12 @@ def content_type_of(headers: dict[str, str]) -> str | None:
 
 
 def extract_any(body: bytes, content_type: str | None, url: str,
-                link: Mapping[str, Any] | None = None,
-                limits: FileLimits = DEFAULT_LIMITS) -> Extraction:
-    """`extract_page` for pages, `extract_attachment` for files: the bytes decide, not the URL."""
+                link: Mapping[str, Any] | None = None, limits: FileLimits = DEFAULT_LIMITS,
+                page: Callable[[bytes, str | None, str], Extraction] = extract_page) -> Extraction:
+    """`page` (extract_page) for pages, `extract_attachment` for files: the bytes decide."""
     sniffed = sniff(body, url, content_type)
     if sniffed.format == "html":
-        ex = extract_page(body, content_type, url)
+        ex = page(body, content_type, url)
         return _announced_html(ex, sniffed.claimed) if sniffed.mismatch else ex
     return extract_attachment(body, url, sniffed, LinkContext.of(link), limits)
 

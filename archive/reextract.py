@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from tqdm import tqdm
 
 from archive.derive import extract_any
-from archive.extract import Extraction
+from archive.extract import Extraction, extract_page
 from archive.store import Archive
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,8 @@ def _extract_batch(db_path: str, ids: list[int]) -> list[Derived]:
             url, source, headers, fetched_at, body, link = row
             content_type = {k.lower(): v for k, v in json.loads(headers or "{}").items()}.get(
                 "content-type")
-            ex = extract_any(body, content_type, url, json.loads(link) if link else None)
+            ex = extract_any(body, content_type, url, json.loads(link) if link else None,
+                             page=extract_page)
             out.append((capture_id, url, source, fetched_at, ex))
     finally:
         conn.close()
