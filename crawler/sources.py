@@ -49,6 +49,7 @@ class Source:
     kind: str = "column"
     body: str | None = None       # the issuing body's name, for a department or zone entry
     covers: tuple[dict[str, str], ...] = ()  # bodies a collection column carries reports of
+    notes: str | None = None      # why an entry is as it is (e.g. a lone report URL with no column)
 
     def allows(self, url: str) -> bool:
         """Whether a URL is on one of this source's hosts (start-URL hosts plus `hosts`)."""
@@ -182,6 +183,9 @@ def load_sources(path: str | Path = DEFAULT_SOURCES) -> list[Source]:
         kind = raw.get("kind", "column")
         if kind not in KINDS:
             err(at("kind"), entry, "kind", f"must be one of {', '.join(KINDS)}")
+        notes = raw.get("notes")
+        if notes is not None and not (isinstance(notes, str) and notes.strip()):
+            err(at("notes"), entry, "notes", "must be text")
         body = raw.get("body")
         if body is not None and not (isinstance(body, str) and body.strip()):
             err(at("body"), entry, "body",
@@ -210,6 +214,7 @@ def load_sources(path: str | Path = DEFAULT_SOURCES) -> list[Source]:
             cms=cms, hosts=frozenset(all_hosts), evidence=tuple(evidence), hints=dict(hints),
             kind=kind, body=body.strip() if isinstance(body, str) else None,
             covers=tuple({k: str(v) for k, v in c.items()} for c in covers),
+            notes=notes.strip() if isinstance(notes, str) else None,
         ))
     if problems:
         raise SourcesError("\n".join(problems))
@@ -218,7 +223,7 @@ def load_sources(path: str | Path = DEFAULT_SOURCES) -> list[Source]:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m crawler.sources validate|stats [PATH]`."""
-    from crawler.registry_checks import check_registry, stats
+    from crawler.registry_checks import check_registry, coverage, lone_report_warnings, stats
 
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] not in ("validate", "stats"):
@@ -231,13 +236,26 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     if args[0] == "stats":
-        by_province, by_level, _ = stats(sources)
+        by_province, by_level, both = stats(sources)
+        cov = coverage(sources)
         print(f"{len(sources)} sources, {len(by_province)} province-level divisions")
         print("by level: " + ", ".join(f"{k} {v}" for k, v in by_level.most_common()))
+        print("by kind: " + ", ".join(f"{k} {v}" for k, v in cov.kinds.most_common()))
+        print(f"governments covered: {len(cov.provinces)} province-level, {len(cov.cities)} "
+              f"prefecture-level, {len(cov.counties)} county-level (distinct division codes of "
+              "city/county entries, portals included)")
+        unexplained = len(lone_report_warnings(sources))
+        print(f"province portals: {len(cov.province_portals)}; lone report URLs left: "
+              f"{len(cov.lone_reports)} ({unexplained} without a notes: line)")
+        levels = [lv for lv, _ in by_level.most_common()]
+        print("  province\tall\t" + "\t".join(levels))
         for province, n in sorted(by_province.items(), key=lambda kv: (-kv[1], kv[0])):
-            print(f"  {province}\t{n}")
+            cells = "\t".join(str(both.get((province, lv), 0)) for lv in levels)
+            print(f"  {province}\t{n}\t{cells}")
         return 0
     problems = check_registry(sources)
+    for warning in lone_report_warnings(sources):
+        print(f"{path}: warning: {warning}", file=sys.stderr)
     for problem in problems:
         print(f"{path}: {problem}", file=sys.stderr)
     if problems:

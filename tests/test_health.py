@@ -17,7 +17,7 @@ from datasette.app import Datasette
 from archive.health import due_year
 from tests.conftest import FAST as BASE_FAST
 from tests.conftest import REPO, free_port
-from tests.portal import SamplePortal, render_sources
+from tests.portal import EXPECTED, SamplePortal, render_sources
 
 FAST = [*BASE_FAST, "-s", "RETRY_TIMES=1"]
 CQ_GXQ_LISTING = "gxq/zwgk/fzzfjsndbg/index.html"
@@ -86,7 +86,7 @@ def test_healthy_first_run(history: dict) -> None:
     run1, h1 = history["run1"], history["h1"]
     assert run1.returncode == 0, run1.stderr + history["log"][-3000:]
     assert run1.stderr == ""
-    assert set(h1) == {"cq-jlp", "cq-gxq", "nb-gxq", "zz-gxq", "gz-hp"}
+    assert set(h1) == {r["source"] for r in EXPECTED["reports"]}
     for name, h in h1.items():
         assert h["consecutive_failures"] == 0 and not h["blocked"] and not h["shape_changed"], h
         assert h["last_success"] == history["starts"][0], name
@@ -149,9 +149,13 @@ def test_overdue_follows_april_first(history: dict, tmp_path: Path) -> None:
                            text=True, timeout=60)
         return p.returncode, p.stdout
 
-    # 2023 reports are due by 2024-04-01: only cq-gxq and zz-gxq (newest 2022) are then overdue.
+    # Before 2024-04-01 the 2022 reports are due: the sources whose columns hold only 2023
+    # reports are overdue for 2022. Then 2023 reports are due: only cq-gxq and zz-gxq (newest
+    # 2022) are overdue.
     code, out = check("2024-03-31")
-    assert code == 0 and out == ""
+    assert code == 0 and out.splitlines() == [
+        "nb-bm: overdue — no report for 2022 (latest is 2023)",
+        "nb-hs: overdue — no report for 2022 (latest is 2023)"]
     code, out = check("2024-04-01")
     assert code == 0  # overdue alone does not fail a run by default …
     assert out.splitlines() == ["cq-gxq: overdue — no report for 2023 (latest is 2022)",

@@ -180,7 +180,8 @@ def test_render_sources() -> None:
     assert "{base}" not in text
     assert '"http://127.0.0.1:9999/nbhtz/col/col1229361238/index.html"' in text
     names = re.findall(r"- name: (\S+)", text)
-    assert names == ["cq-jlp", "cq-gxq", "nb-gxq", "zz-gxq", "gz-hp"]
+    assert names == ["cq-jlp", "cq-gxq", "nb-gxq", "zz-gxq", "gz-hp", "nb-zf", "nb-hs", "nb-qx",
+                     "nb-bm"]
 
 
 def page_text(body: bytes, path: str) -> str:
@@ -218,7 +219,7 @@ def test_cli_serves_and_exits_cleanly(tmp_path: Path) -> None:
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()
-        match = re.fullmatch(r"sample portal on (http://127\.0\.0\.1:\d+)/ \(5 sites\)", line)
+        match = re.fullmatch(r"sample portal on (http://127\.0\.0\.1:\d+)/ \(7 sites\)", line)
         assert match, line
         assert match.group(1) + "/cqjlp/" in out.read_text(encoding="utf-8")
         proc.send_signal(signal.SIGTERM)

@@ -67,7 +67,7 @@ def test_sigkill_part_way_then_restart_equals_an_uninterrupted_crawl(tmp_path: P
         assert run_crawl(ref_sources, tmp_path / "ref.db").returncode == 0
 
     db = tmp_path / "crash.db"
-    with SamplePortal(port=fast.port, delay=0.15) as slow:
+    with SamplePortal(port=fast.port, delay=0.25) as slow:
         proc = subprocess.Popen([*CRAWL, "-a", f"sources={ref_sources}", "-s", f"ARCHIVE_DB={db}"],
                                 cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
