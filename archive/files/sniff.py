@@ -77,7 +77,10 @@ def sniff(body: bytes, url: str = "", content_type: str | None = None) -> Sniffe
         if _WORD_STREAM not in body[:1 << 20] and _WORD_STREAM not in body[-(1 << 16):]:
             fmt = "unknown"  # an OLE file without a Word stream (spreadsheet, old WPS)
     elif head.startswith(_IMAGES):
-        fmt = "image"
+        # A scan is OCR'd only when its link or Content-Type says image: an image served as a
+        # page (a logo under a report title, a broken CMS) is a binary body, and the page path
+        # records it so (archive.problems), without running OCR on it.
+        fmt = "image" if claimed == "image" else "html"
     elif _HTML.match(head.lstrip(b"\xef\xbb\xbf")) or claimed is None:
         fmt = "html"
     else:
