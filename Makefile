@@ -20,9 +20,12 @@ $(STAMP): pyproject.toml requirements.lock
 	  'fzzf-archive.pth').write_text('$(CURDIR)\n')"
 	touch $(STAMP)
 
-# Debian packages the tests drive (browser test: chromium; distributed test: redis-server).
+# Debian packages the tests drive (browser test: chromium; distributed test: redis-server;
+# reports as files: tesseract + chi_sim for scans, antiword for DOC/WPS; LibreOffice writes the
+# .doc/.wps test files, Noto CJK the test PDFs).
 # Needs root; installs only what is missing. .ci/run calls it.
-SYSTEM_DEPS := chromium chromium-driver fonts-noto-cjk redis-server
+SYSTEM_DEPS := chromium chromium-driver fonts-noto-cjk redis-server tesseract-ocr tesseract-ocr-chi-sim \
+               antiword libreoffice-writer-nogui
 system-deps:
 	@missing=""; for p in $(SYSTEM_DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; if [ -n "$$missing" ]; then echo "apt-get install$$missing"; \

@@ -8,11 +8,15 @@ picklable dataclasses, and the body is never sent back.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from archive.analysis import analyse_safely
+from archive.attachments import LinkContext, extract_attachment
 from archive.decode import decode_body
 from archive.extract import Extraction, extract_page
+from archive.files import DEFAULT_LIMITS, FileLimits, sniff
 from archive.problems import Problem, page_problem
 from archive.search import index_form
 
@@ -29,25 +33,57 @@ def content_type_of(headers: dict[str, str]) -> str | None:
     return {k.lower(): v for k, v in headers.items()}.get("content-type")
 
 
+def extract_any(body: bytes, content_type: str | None, url: str,
+                link: Mapping[str, Any] | None = None, limits: FileLimits = DEFAULT_LIMITS,
+                page: Callable[[bytes, str | None, str], Extraction] = extract_page) -> Extraction:
+    """`page` (extract_page) for pages, `extract_attachment` for files: the bytes decide."""
+    sniffed = sniff(body, url, content_type)
+    if sniffed.format == "html":
+        ex = page(body, content_type, url)
+        return _announced_html(ex, sniffed.claimed) if sniffed.mismatch else ex
+    return extract_attachment(body, url, sniffed, LinkContext.of(link), limits)
+
+
+def _announced_html(ex: Extraction, claimed: str | None) -> Extraction:
+    """A "PDF" that is an HTML page is handled as a page, with the mismatch in its reason."""
+    ex.reason = f"announced as {claimed} but the bytes are HTML; {ex.reason}"
+    ex.provenance["format"] = f"sniffed html, announced {claimed}"
+    return ex
+
+
 def derive(body: bytes, headers: dict[str, str], status: int, url: str, is_listing: bool,
-           extraction: Extraction | None = None) -> Derived:
+           extraction: Extraction | None = None, link: Mapping[str, Any] | None = None,
+           limits: FileLimits = DEFAULT_LIMITS) -> Derived:
     """Checksum, problem detection, extraction and search-index form of one response."""
     sha = hashlib.sha256(body).hexdigest() if body else None
     if status == 304:
         return Derived(sha)
     content_type = content_type_of(headers)
+    sniffed = sniff(body, url, content_type)
+    if sniffed.format != "html":  # a file: never decoded as text or checked as a page
+        if status != 200 or is_listing:
+            return Derived(sha)
+        ex = extraction or extract_attachment(body, url, sniffed, LinkContext.of(link), limits)
+        return Derived(sha, None, with_analysis(ex, url), _index(ex))
     decoded = decode_body(body, content_type)
     problem = page_problem(status, decoded.text)
     if problem is not None:
+        if sniffed.mismatch:
+            problem = Problem(problem.outcome, problem.result,
+                              f"announced as {sniffed.claimed} but the bytes are HTML; "
+                              f"{problem.reason}")
         return Derived(sha, problem)
     if status != 200 or is_listing:
         return Derived(sha)
     if extraction is None:
         extraction = extract_page(body, content_type, url, decoded)
-    index = (index_form(f"{extraction.title or ''}\n{extraction.text}")
-             if extraction.kind == "report" else None)
-    with_analysis(extraction, url)
-    return Derived(sha, None, extraction, index)
+        if sniffed.mismatch:
+            extraction = _announced_html(extraction, sniffed.claimed)
+    return Derived(sha, None, with_analysis(extraction, url), _index(extraction))
+
+
+def _index(ex: Extraction) -> tuple[str, str] | None:
+    return index_form(f"{ex.title or ''}\n{ex.text}") if ex.kind == "report" else None
 
 
 def with_analysis(ex: Extraction, url: str = "") -> Extraction:

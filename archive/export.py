@@ -86,10 +86,16 @@ REPORT_COLUMNS = (
            "Division code of the issuing body (a department: its government's)"),
     Column("adcode", "行政区划代码", "Division code",
            "6-digit division code (registry, else the SiteIDCode prefix)"),
+    Column("format", "格式", "Format",
+           "html, or a report file's format as its bytes show it (pdf/docx/doc/wps/ofd/image)"),
+    Column("linked_from", "链接页", "Linked from",
+           "For report files, the listing or report page that linked the file"),
+    Column("confidence", "识别置信度", "OCR confidence",
+           "OCR only: mean tesseract confidence per character (0–100)"),
     Column("source", "来源", "Source",
            "Registry entry (crawler/sources.yaml) the report was found by"),
     Column("quality", "质量", "Quality",
-           "ok, or mirror when the page shows content-farm artifacts (字(pinyin), ??)"),
+           "ok; mirror (content-farm artifacts); lossy (a few bad bytes); ocr (read from a scan)"),
     Column("quality_reason", "质量说明", "Quality note", "Why the quality flag was set"),
     Column("site_id_code", "网站标识码", "Site ID code", "Site ID code (网站标识码) of the portal"),
     Column("icp", "ICP备案号", "ICP number", "ICP registration of the portal"),
@@ -118,7 +124,7 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "status": {"ok": "正常", "blocked": "被拦截", "failing": "连续失败",
                "shape_changed": "列表结构变化", "overdue": "逾期未发布", "never_crawled": "未抓取",
                "found": "已找到", "missing": "缺失"},
-    "quality": {"ok": "正常", "mirror": "转载站", "lossy": "有乱码"},
+    "quality": {"ok": "正常", "mirror": "转载站", "lossy": "有乱码", "ocr": "扫描识别"},
 }
 
 

@@ -24,7 +24,7 @@ from archive.noise import clean_lines
 from archive.problems import binary_body
 from archive.script import has_traditional, to_simplified
 
-EXTRACTOR_VERSION = "4.1"  # 4.0: #16 cleaning on real pages; 4.1: #12 (kinds, binary bodies)
+EXTRACTOR_VERSION = "4.2"  # 4.0: #16 cleaning on real pages; 4.1: #12; 4.2: #15 files
 MIN_REPORT_CHARS = 200  # a real annual report is thousands of characters; stubs are not reports
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -41,7 +41,7 @@ _ICP = re.compile(r"([\u4e00-\u9fff]ICP[备備]\s*[0-9]+[号號](?:-\d+)?)")
 
 @dataclass(slots=True)
 class Extraction:
-    kind: str                     # report | not_report | empty
+    kind: str                     # report | not_report | empty | rejected (a refused file)
     reason: str
     title: str | None = None
     report_year: int | None = None
@@ -54,13 +54,16 @@ class Extraction:
     icp: str | None = None
     adcode: str | None = None     # from the SiteIDCode prefix; the registry's value wins in store
     year_inferred: bool = False
-    quality: str = "ok"           # ok | mirror
+    quality: str = "ok"           # ok | mirror | lossy | ocr
     quality_reason: str | None = None
     text: str = ""
     content_hash: str | None = None
     encoding: str | None = None
     traditional: bool = False
     provenance: dict[str, str] = field(default_factory=dict)  # field → where its value came from
+    format: str = "html"          # html | pdf | docx | doc | wps | ofd | image (archive.files)
+    linked_from: str | None = None  # files: the listing or report page that linked them
+    confidence: float | None = None  # OCR: mean tesseract confidence per character, 0–100
     analysis: Analysis | None = None  # parts and figures (#18), set by archive.derive for reports
 
     def __post_init__(self) -> None:

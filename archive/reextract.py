@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from tqdm import tqdm
 
-from archive.derive import with_analysis
+from archive.derive import extract_any, with_analysis
 from archive.extract import Extraction, extract_page
 from archive.store import Archive
 
@@ -41,14 +41,16 @@ def _extract_batch(db_path: str, ids: list[int]) -> list[Derived]:
     try:
         for capture_id in ids:
             row = conn.execute(
-                "SELECT c.url, c.source, c.headers, c.fetched_at, b.body FROM captures c "
+                "SELECT c.url, c.source, c.headers, c.fetched_at, b.body, c.link FROM captures c "
                 "JOIN payloads b ON b.sha256 = c.sha256 WHERE c.id = ?", [capture_id]).fetchone()
             if row is None:
                 continue
-            url, source, headers, fetched_at, body = row
+            url, source, headers, fetched_at, body, link = row
             content_type = {k.lower(): v for k, v in json.loads(headers or "{}").items()}.get(
                 "content-type")
-            ex = with_analysis(extract_page(body, content_type, url), url)
+            ex = with_analysis(extract_any(body, content_type, url,
+                                           json.loads(link) if link else None,
+                                           page=extract_page), url)
             out.append((capture_id, url, source, fetched_at, ex))
     finally:
         conn.close()

@@ -59,6 +59,7 @@ class Capture:
     fetched_at: str = field(default_factory=utcnow)
     retries: int = 0
     request_url: str | None = None
+    link: dict[str, Any] | None = None  # files: the link that led here (archive.attachments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,7 @@ class Archive:
     def migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version >= SCHEMA_VERSION:
+            self._ensure_file_columns()
             return
         with self.db.atomic():
             if version < 1:
@@ -114,7 +116,20 @@ class Archive:
                 self.rebuild_search_index()
             if version < 10:
                 self._migrate_v10()
+            self._ensure_file_columns()
             self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _ensure_file_columns(self) -> None:
+        """#15, reports as files: the format, the linking page and the OCR confidence of a
+        report; the link a capture was found by (so re-derivation needs no crawl). Additive and
+        idempotent, whatever the schema version."""
+        if "format" not in self.db["reports"].columns_dict:
+            with self.db.atomic():
+                for name, type_ in (("format", str), ("linked_from", str), ("confidence", float)):
+                    self.db["reports"].add_column(name, type_)
+                self.db.execute("UPDATE reports SET format = 'html' WHERE format IS NULL")
+        if "link" not in self.db["captures"].columns_dict:
+            self.db["captures"].add_column("link", str)
 
     def _create_v1(self) -> None:
         db = self.db
@@ -426,7 +441,7 @@ class Archive:
             "request_url": cap.request_url or cap.url, "source": cap.source, "role": cap.role,
             "status": cap.status, "headers": json.dumps(cap.headers, ensure_ascii=False),
             "sha256": sha, "size": len(cap.body), "fetched_at": cap.fetched_at, "run_id": run_id,
-            "kind": kind,
+            "kind": kind, "link": json.dumps(cap.link, ensure_ascii=False) if cap.link else None,
         })
 
     # The per-page writes use plain INSERT/UPDATE statements: sqlite-utils' insert() and update()
@@ -455,7 +470,8 @@ class Archive:
     def ingest(self, cap: Capture, run_id: int | None = None, *, is_listing: bool = False,
                extraction: Extraction | None = None, note: str | None = None) -> Outcome:
         """Derive and store one response, atomically (the in-process path)."""
-        derived = derive(cap.body, cap.headers, cap.status, cap.url, is_listing, extraction)
+        derived = derive(cap.body, cap.headers, cap.status, cap.url, is_listing, extraction,
+                         cap.link)
         with self.db.atomic():
             return self.commit(cap, derived, run_id, is_listing=is_listing, note=note)
 
@@ -495,8 +511,8 @@ class Archive:
             return Outcome(OK, "listing", "listing page", capture_id)
         assert ex is not None
         if ex.kind != "report":
-            return Outcome(OK, "not_report" if ex.kind != "empty" else "empty", ex.reason,
-                           capture_id)
+            result = ex.kind if ex.kind in ("empty", "rejected") else "not_report"
+            return Outcome(OK, result, ex.reason, capture_id)
         result = self.save_report(cap.url, cap.source, cap.fetched_at, capture_id, ex,
                                   region=cap.region, index=index)
         return Outcome(OK, result, ex.reason, capture_id)
@@ -533,7 +549,8 @@ class Archive:
             "county": division.county if division else None,
             "text": ex.text, "content_hash": ex.content_hash, "capture_id": capture_id,
             "extractor_version": EXTRACTOR_VERSION, "quality": ex.quality,
-            "quality_reason": ex.quality_reason,
+            "quality_reason": ex.quality_reason, "format": ex.format,
+            "linked_from": ex.linked_from, "confidence": ex.confidence,
             "provenance": json.dumps(provenance, ensure_ascii=False, sort_keys=True),
             "issuer": issuer.name if issuer else None,
             "issuer_id": issuer.body_id if issuer else None,

@@ -4,7 +4,8 @@ On the same URLs, in one go: (1) a bare Scrapy crawl that fetches and drops the 
 ceiling), (2) plain `trafilatura.extract` over the saved report files in one process, (3) the
 project's full crawl into a fresh archive, (4) the same crawl again with nothing changed,
 (5) `python -m archive reextract` single-process vs workers, (6) Datasette search latency on an
-archive grown to ≥ 10,000 reports. Each step is a child process, so its peak RSS is its own.
+archive grown to ≥ 10,000 reports, (7) report-file extraction pages/s per format
+(bench.files_bench). Each step is a child process, so its peak RSS is its own.
 `--rss-check` instead runs the full crawl at N×M and N×10M pages (default 20×100, 20×1000) and
 compares peak RSS.
 """
@@ -23,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import nginx, perf_report, search_bench, synth
+from bench import files_bench, nginx, perf_report, search_bench, synth
 from bench.procs import REPO, Run, run, tool
 
 STATS_EXT = '{"bench.stats_ext.StatsToFile": 0}'
@@ -205,6 +206,9 @@ def default_run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     if "search" not in args.skip:
         print("… search", file=sys.stderr)
         res["search"] = search_step(db, work, logs, args.search_reports, args.search_requests)
+    if "files" not in args.skip:
+        print("… files", file=sys.stderr)
+        res["files"] = files_bench.run()
     return res
 
 
@@ -242,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="extra Scrapy setting for the project crawls (repeatable)")
     parser.add_argument("--skip", type=lambda s: set(s.split(",")), default=set(),
-                        help="steps to leave out: trafilatura,reextract,search (for experiments)")
+                        help="steps to leave out: trafilatura,reextract,search,files "
+                             "(for experiments)")
     parser.add_argument("--keep", action="store_true", help="keep the work dir")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -261,9 +266,13 @@ def main(argv: list[str] | None = None) -> int:
                     r = res[name]
                     print(f"{name:8s} {r['pages']:6d} pages {r['seconds']:7.1f} s "
                           f"{r['pages_per_s']:7.1f} pages/s  RSS {r['peak_rss_mb']:.0f} MB")
+            if "files" in res:
+                files_bench.report(res["files"])
             failures = []
         else:
             failures = perf_report.print_report(res)
+            if "files" in res:
+                files_bench.report(res["files"])
         if args.json:
             args.json.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
     finally:

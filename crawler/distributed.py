@@ -142,6 +142,9 @@ class RedisItemsPipeline:
         self.max_items = s.getint("ARCHIVE_REDIS_MAX_ITEMS")
         self.workers = worker_count(s.get("ARCHIVE_WORKERS"))
         self.pool: ProcessPoolExecutor | None = None
+        from crawler.pipelines import file_limits  # pipelines imports this module's siblings
+
+        self.file_limits = file_limits(s)
 
     def open_spider(self) -> None:
         self.pool = derive_pool(self.workers)
@@ -167,7 +170,7 @@ class RedisItemsPipeline:
         derived = None
         if isinstance(item, PageItem):
             try:
-                derived = await derive_item(self.pool, item)
+                derived = await derive_item(self.pool, item, self.file_limits)
             except Exception:  # the writer derives it again and records what goes wrong
                 logger.exception("could not derive %s; the writer will", item.capture.url)
         self.server.rpush(self.key, encode_item(item, derived))

@@ -15,6 +15,7 @@ from scrapy.exceptions import DropItem
 from scrapy.http import Request
 from scrapy.settings import BaseSettings
 
+from archive.files import FileLimits
 from archive.health import fail_on_states
 from crawler.items import ExploreRecord, FailureItem, PageItem
 from crawler.writer import EXIT_UNHEALTHY, ArchiveWriter, WriterConfig
@@ -35,6 +36,19 @@ def redirect_loop(request: Request) -> FailureItem | None:
                        "skipped", reason)
 
 
+def file_limits(settings: BaseSettings) -> FileLimits:
+    """ARCHIVE_FILE_* settings as the limits each report file is extracted under."""
+    mib = 1024 * 1024
+    return FileLimits(
+        max_bytes=settings.getint("DOWNLOAD_MAXSIZE"),
+        max_pages=settings.getint("ARCHIVE_FILE_MAX_PAGES"),
+        max_ocr_pages=settings.getint("ARCHIVE_FILE_MAX_OCR_PAGES"),
+        seconds=settings.getfloat("ARCHIVE_FILE_SECONDS"),
+        memory=settings.getint("ARCHIVE_FILE_MEMORY_MB") * mib,
+        max_unzipped=settings.getint("ARCHIVE_FILE_MAX_UNZIPPED_MB") * mib,
+    )
+
+
 def writer_config(settings: BaseSettings, mode: str = "single") -> WriterConfig:
     workers = settings.get("ARCHIVE_WORKERS")
     return WriterConfig(
@@ -44,6 +58,7 @@ def writer_config(settings: BaseSettings, mode: str = "single") -> WriterConfig:
         flush_seconds=settings.getfloat("ARCHIVE_FLUSH_SECONDS"),
         fail_on=fail_on_states(settings.getlist("ARCHIVE_HEALTH_FAIL_ON")),
         mode=mode,
+        file_limits=file_limits(settings),
         ledger_as_of=settings.get("ARCHIVE_LEDGER_AS_OF") or None,
     )
 

@@ -27,6 +27,12 @@ ARCHIVE_FLUSH_SECONDS = 1.0        # pending pages are written at least this oft
 ARCHIVE_REDIS_JOB = None           # set by `python -m crawler.distributed crawler`: the Redis job
 ARCHIVE_REDIS_MAX_ITEMS = 2000     # distributed mode: crawlers wait while this many items queue
 ARCHIVE_REDIS_TTL = 20             # distributed mode: s without a heartbeat = crawler/writer dead
+# Reports as files (archive.files): a refused file is recorded with its reason, never dropped.
+ARCHIVE_FILE_MAX_PAGES = 300       # pages per PDF/OFD (a 法治政府建设年度报告 runs 5–30)
+ARCHIVE_FILE_MAX_OCR_PAGES = 30    # pages OCRed per scanned file (seconds a page)
+ARCHIVE_FILE_SECONDS = 120.0       # wall clock per file in its extraction process, OCR included
+ARCHIVE_FILE_MEMORY_MB = 2048      # address space of that process (PDFium, tesseract)
+ARCHIVE_FILE_MAX_UNZIPPED_MB = 200  # DOCX/OFD: total unpacked size (zip bombs)
 ARCHIVE_HEALTH_FAIL_ON = ["blocked", "failing", "shape_changed"]  # source states that make the
                                    # crawl exit 3 (add "overdue" to be told of missing reports)
 ARCHIVE_LEDGER_AS_OF = os.environ.get("ARCHIVE_LEDGER_AS_OF")  # the ledger's date (YYYY-MM-DD);

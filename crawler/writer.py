@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from archive import exploration
 from archive.derive import Derived, derive
+from archive.files import DEFAULT_LIMITS, FileLimits
 from archive.health import DEFAULT_FAIL_ON, save_health, unhealthy
 from archive.store import Archive
 from crawler.items import ExploreRecord, FailureItem, PageItem
@@ -62,10 +63,12 @@ def derive_pool(workers: int) -> ProcessPoolExecutor | None:
                                initializer=exit_with_parent, initargs=(os.getpid(),))
 
 
-async def derive_item(pool: Executor | None, item: PageItem) -> Derived:
+async def derive_item(pool: Executor | None, item: PageItem,
+                      limits: FileLimits = DEFAULT_LIMITS) -> Derived:
     """`archive.derive` for one page, in the pool without blocking the event loop."""
     cap = item.capture
-    args = (cap.body, cap.headers, cap.status, cap.url, item.is_listing, item.extraction)
+    args = (cap.body, cap.headers, cap.status, cap.url, item.is_listing, item.extraction,
+            cap.link, limits)
     if pool is None:
         return derive(*args)
     return await asyncio.wrap_future(pool.submit(derive, *args))
@@ -86,6 +89,7 @@ class WriterConfig:
     flush_seconds: float = 1.0
     fail_on: tuple[str, ...] = DEFAULT_FAIL_ON
     mode: str = "single"                  # recorded in crawl_runs: single | distributed
+    file_limits: FileLimits = DEFAULT_LIMITS  # report files (ARCHIVE_FILE_* settings)
     ledger_as_of: str | None = None       # the ledger's date; None = today
 
 
@@ -171,7 +175,8 @@ class ArchiveWriter:
             self.queue.put(_Pending(item, derived))
             return
         try:
-            self.queue.put(_Pending(item, await derive_item(self.pool, item)))
+            self.queue.put(_Pending(item, await derive_item(self.pool, item,
+                                                            self.config.file_limits)))
         except Exception as exc:  # a page the cleaner cannot handle must not vanish
             logger.exception("could not derive %s", item.capture.url)
             self.queue.put(_Pending(item, None, f"{type(exc).__name__}: {exc}"))

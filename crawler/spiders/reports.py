@@ -14,13 +14,17 @@ from typing import Any
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import FormRequest, Request, Response
+from scrapy.http import FormRequest, Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from archive.attachments import is_stub
+from archive.classify import classify_title
 from archive.decode import decode_body
-from archive.extract import extract_page
+from archive.extract import Extraction, extract_page
+from archive.files import sniff
 from archive.store import NETWORK_ERROR, SKIPPED, Capture
+from crawler.attachments import date_near, file_links, has_file_links, is_file_url
 from crawler.discovery import DiscoveryMixin, listing_meta
 from crawler.items import FailureItem, PageItem
 from crawler.listing import Discovery, discover, hanweb, looks_like_column, next_dataproxy
@@ -103,7 +107,7 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
             url=response.url, source=source.name, role=role, status=response.status,
             headers=response_headers(response), body=response.body, region=source.region,
             retries=response.meta.get("retry_times", 0), request_url=response.request.url
-            if response.request else None,
+            if response.request else None, link=response.meta.get("file_link"),
         )
 
     def max_pages(self, source: Source) -> int:
@@ -118,7 +122,10 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
             yield from self.parse_unchanged_listing(response)
             return
         if role not in LISTING_ROLES or response.status != 200:
-            yield PageItem(self._capture(response, source, role), is_listing=False)
+            ex, files = self._report_files(response, source)
+            yield PageItem(self._capture(response, source, role), is_listing=False,
+                           extraction=ex)
+            yield from files
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         if role == "start" and not looks_like_column(response.url):
@@ -161,7 +168,8 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
             yield self._request(found.redirect, source, response.meta["role"], depth)
         for link in found.items:
             yield self._request(link.url, source, "detail", depth,
-                                handle_httpstatus_list=[304], link_text=link.text)
+                                handle_httpstatus_list=[304], link_text=link.text,
+                                **self._file_meta(response, link.url, link.text))
         if depth < self.max_pages(source):
             for page in found.pages:
                 self._listing_urls[source.name].add(page)
@@ -179,6 +187,49 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         self.discovery_closed()
+
+    # -- reports as files (#15) ------------------------------------------------------------
+    def _file_meta(self, response: Response, url: str, text: str) -> dict[str, Any]:
+        """Request meta for a file linked from a listing: its link text, the listing, and the
+        date the listing shows beside it (the file itself has no publish date)."""
+        if not is_file_url(url):
+            return {}
+        page = response.text if isinstance(response, TextResponse) else ""
+        return {"file_link": {"text": text, "linked_from": response.url,
+                              "published": date_near(page, url)}}
+
+    def _report_files(self, response: Response,
+                      source: Source) -> tuple[Extraction | None, list[Request]]:
+        """A detail page's links to report files (附件): the page's extraction (done here, once,
+        only for pages that link files) and requests for the files, carrying the page's title,
+        date and publisher. When the page has the report's text the files are kept as copies."""
+        if (response.status != 200 or "file_link" in response.meta
+                or not has_file_links(response.body)):
+            return None, []
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        if sniff(response.body, response.url, content_type).format != "html":
+            return None, []
+        ex = extract_page(response.body, content_type, response.url)
+        titled = classify_title(ex.title or "").is_report
+        text = decode_body(response.body, content_type).text
+        links = file_links(text, response.url, all_documents=titled)
+        if not links:
+            return ex, []
+        stub = is_stub(ex.text)
+        if titled and stub and ex.kind != "report":
+            ex.reason += f"; its text is in {len(links)} linked file(s)"
+        self.logger.info("%s links %d file(s)%s", response.url, len(links),
+                         " (report text in the file)" if titled and stub else "")
+        depth = response.meta.get("listing_depth", 0)
+        requests = [
+            self._request(link.url, source, "detail", depth, handle_httpstatus_list=[304],
+                          link_text=link.text, file_link={
+                              "text": link.text, "linked_from": response.url,
+                              "page_title": ex.title if titled else None,
+                              "published": ex.published, "publisher": ex.publisher,
+                              "page_is_report": ex.kind == "report" and not stub})
+            for link in links]
+        return ex, requests
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request

@@ -2,6 +2,7 @@
 
 - row pages of `reports` get the report as a document (template row.html, vars from here);
 - /-/capture/<db>/<id>: an archived response as text (crawled scripts stay inert);
+  an archived report file (PDF, Word, OFD, scan) as a download of its exact bytes;
 - /-/capture/<db>/<id>/view: the archived page rendered, sandboxed, with no network (CSP);
 - /-/diff/<db>?url=…&a=<version id>&b=<version id>: a side-by-side diff of two versions;
 - /-/coverage/<db>: sources × years, on-time share, and charts drawn as inline SVG.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 from datetime import date
+from urllib.parse import quote
 
 from datasette import hookimpl
 from datasette.utils import tilde_decode, tilde_encode
@@ -19,6 +21,10 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from archive.decode import decode_body
+from archive.files import sniff
+
+FILE_TYPES = {"pdf": "application/pdf", "docx": "application/vnd.openxmlformats-officedocument."
+              "wordprocessingml.document", "doc": "application/msword", "ofd": "application/ofd"}
 
 
 async def _payloads(datasette, db: str) -> str:
@@ -101,6 +107,15 @@ async def capture(request, datasette):
     row = rows[0]
     headers = json.loads(row["headers"] or "{}")
     ctype = {k.lower(): v for k, v in headers.items()}.get("content-type")
+    sniffed = sniff(row["body"] or b"", row["url"], ctype)
+    if sniffed.format != "html":
+        # A report file: the archived bytes as a download, never rendered on this origin.
+        name = row["url"].rsplit("/", 1)[-1].split("?", 1)[0] or f"capture-{capture_id}"
+        return Response(row["body"] or b"", content_type=FILE_TYPES.get(
+            sniffed.format, "application/octet-stream"), headers={
+                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+                "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "default-src 'none'"})
     decoded = decode_body(row["body"] or b"", ctype)
     head = "\n".join([f"URL: {row['url']}", f"Fetched: {row['fetched_at']}",
                       f"Status: {row['status']}", f"Decoded as: {decoded.encoding} ({decoded.how})",
