@@ -125,7 +125,15 @@ def refresh_bodies(db: sqlite_utils.Database, last_year: int) -> int:
     rows: dict[str, dict[str, Any]] = {}
     for year in range(FIRST_REPORT_YEAR, last_year + 1):
         for gov in governments(year):
-            rows[gov.adcode] = _gov_row(gov)  # a renamed division: its latest name
+            row = _gov_row(gov)  # a renamed division: its latest name, over all its years
+            if gov.adcode in rows:
+                before = rows[gov.adcode]
+                row["first_year"] = min(before["first_year"], row["first_year"])
+                if before["last_year"] is None or row["last_year"] is None:
+                    row["last_year"] = None
+                else:
+                    row["last_year"] = max(before["last_year"], row["last_year"])
+            rows[gov.adcode] = row
     sources = list(db["sources"].rows) if db["sources"].exists() else []
     for src in sources:
         for issuer in covers_bodies(src):

@@ -13,12 +13,14 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
 from datasette.app import Datasette
 
+from archive.divisions import governments
 from tests.conftest import LEDGER_AS_OF, REPO, free_port, run_crawl
 from tests.portal import SamplePortal
 from tests.test_datasette import METADATA, PLUGINS, TEMPLATES
@@ -145,6 +147,13 @@ def test_bodies_hold_every_government(crawled_archive: Path) -> None:
     row = query(crawled_archive, "SELECT * FROM bodies WHERE body_id = '500107'")[0]
     assert (row["name"], row["level"], row["parent_adcode"]) == ("重庆市九龙坡区人民政府",
                                                                  "county", "500000")
+    # every year holds exactly the governments valid in it (renamed codes keep all their years)
+    for year in YEARS:
+        want = Counter(g.level for g in governments(year))
+        got = dict(query(crawled_archive, "SELECT level, count(*) FROM bodies WHERE first_year <= ? "
+                         "AND (last_year IS NULL OR last_year >= ?) AND level IN "
+                         "('province', 'city', 'county') GROUP BY level", year, year))
+        assert got == dict(want), year
     # 110100 is a placeholder (市辖区), not a government
     assert not query(crawled_archive, "SELECT 1 FROM bodies WHERE adcode = '110100'")
 
