@@ -212,3 +212,20 @@ def test_small_budget_is_held_and_said(tmp_path: Path) -> None:
     # 浑源县's column is four clicks deep: out of reach, and the log says why.
     assert "portal sx-zfwz-140225: exploration budget spent" in result.output
     assert all("/yfxz/" not in path for _, path, _ in hits["hy"])
+
+
+def test_every_report_attributed_and_in_the_ledger(crawled: Crawled) -> None:
+    """Reports found through the directory are filed under the government that issued them (a
+    county's report on the city's collection column included), on time in the ledger."""
+    assert crawled.web.web is not None
+    issuers = dict(rows(crawled.db, "SELECT title, issuer_id FROM reports"))
+    for report in crawled.web.web.reports:
+        assert issuers.get(report.title) == report.adcode, report.title
+    # 浑源县's 2023 report is also on 大同市's collection column: one report, canonical at home
+    (copy,) = rows(crawled.db, "SELECT c.source, r.source FROM reports c JOIN reports r "
+                               "ON r.url = c.copy_of WHERE c.issuer_id = '140225'")
+    assert copy == ("sx-zfwz-140200", "sx-zfwz-140225")
+    cells = {(b, y): s for b, y, s in rows(crawled.db,
+                                           "SELECT body_id, report_year, status FROM ledger")}
+    for report in crawled.web.web.reports:
+        assert cells[(report.adcode, report.year)] == "on_time", (report.adcode, report.year)
