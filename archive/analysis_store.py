@@ -66,9 +66,29 @@ TABLE_DESCRIPTIONS: dict[str, str] = {
 }
 
 
+# The year downloads (archive.export): each table with its report's year and issuer, canonical
+# copies only (a repost would count a report's figures twice).
+EXPORT_VIEWS = {
+    f"{table}_by_year": (
+        f"CREATE VIEW IF NOT EXISTS {table}_by_year AS SELECT r.report_year, r.issuer, "
+        f"r.issuer_id, r.issuer_level, r.province, t.* FROM {table} t "
+        "JOIN reports r ON r.url = t.url WHERE r.copy_of IS NULL")
+    for table in ("report_parts", "report_facts", "report_sections")
+}
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create the tables and indexes if missing (idempotent). Opening an archive that has them
     writes nothing (health checks may open it while a crawl writes)."""
+    _ensure_tables(db)
+    views = set(db.view_names())
+    if "copy_of" in db["reports"].columns_dict:
+        for name, sql in EXPORT_VIEWS.items():
+            if name not in views:
+                db.execute(sql)
+
+
+def _ensure_tables(db: sqlite_utils.Database) -> None:
     names = set(db.table_names())
     if {"report_sections", "report_facts", "report_parts"} <= names and \
             "breakdown" in db["report_facts"].columns_dict:

@@ -62,7 +62,7 @@ REPORT_COLUMNS = (
            "The year the report covers (title, else the body's opening, else 成文日期 − 1)"),
     Column("published", "发布日期", "Published", "Publication date on the page (YYYY-MM-DD)"),
     Column("deadline_status", "是否按时", "On time?",
-           "按时 on_time (by March 31 of the next year) · 逾期 late · 日期不明 undated"),
+           "按时 on_time (on or before April 1 of the next year) · 逾期 late · 日期不明 undated"),
     Column("days_late", "逾期天数", "Days late", "Days after the April 1 deadline (late reports)"),
     Column("province", "省份", "Province", "Province-level division"),
     Column("city", "地市", "City", "City-level division (empty for municipalities)"),
@@ -134,10 +134,33 @@ def value_label(column: str, value: object) -> str | None:
     return f"{label} {value}" if label else None
 
 
+_CONTEXT = (Column("report_year", "报告年度", "Report year", "The year the report covers"),
+            Column("issuer", "发布主体", "Issuer", "The body that issued the report"),
+            Column("issuer_id", "主体编号", "Issuer id", "Key of the issuing body in bodies"),
+            Column("issuer_level", "级别", "Level", "province · city · county · zone · department"),
+            Column("province", "省份", "Province", "Province-level division"))
+
+
+def _analysis_columns(table: str) -> tuple[Column, ...]:
+    """The parts/figures tables' columns, documented in archive.analysis_store.DICTIONARY."""
+    from archive.analysis_store import DICTIONARY
+
+    own = tuple(Column(name, name, name, about) for name, about in DICTIONARY[table].items())
+    return (*_CONTEXT, Column("id", "编号", "Row id", "the row's id in its table"), *own)
+
+
 DATASETS: dict[str, Dataset] = {
     "reports": Dataset("reports", "报告 · Reports", "reports", "report_year",
                        "province, city, county, published, url", REPORT_COLUMNS,
                        link_column="url"),
+    "parts": Dataset("parts", "五部分完整性 · Parts present (#18)", "report_parts_by_year",
+                     "report_year", "province, issuer, url", _analysis_columns("report_parts")),
+    "facts": Dataset("facts", "报告披露的数字 · Figures (#18)", "report_facts_by_year",
+                     "report_year", "province, issuer, url, seq",
+                     _analysis_columns("report_facts")),
+    "sections": Dataset("sections", "报告各部分 · Sections (#18)", "report_sections_by_year",
+                        "report_year", "province, issuer, url, seq",
+                        _analysis_columns("report_sections")),
 }
 
 

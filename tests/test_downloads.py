@@ -146,3 +146,30 @@ def test_export_command_line(crawled_archive: Path, tmp_path: Path) -> None:
                           str(crawled_archive), "--year", "twenty"], capture_output=True,
                          text=True, cwd=REPO, timeout=60)
     assert bad.returncode == 2 and "--year" in bad.stderr
+
+
+def test_parts_and_figures_download_with_their_report(crawled_archive: Path) -> None:
+    """#18: the year downloads carry each report's parts and figures, issuer and year beside
+    them, canonical copies only, every column in the data dictionary."""
+    conn = sqlite3.connect(f"file:{crawled_archive}?mode=ro", uri=True)
+    try:
+        out = io.BytesIO()
+        n = export.write(conn, export.DATASETS["facts"], 2023, "csv", out)
+        text = out.getvalue().decode("utf-8-sig")
+        rows = list(csv.DictReader(io.StringIO(text)))
+        canonical = conn.execute(
+            "SELECT count(*) FROM report_facts f JOIN reports r ON r.url = f.url "
+            "WHERE r.report_year = 2023 AND r.copy_of IS NULL").fetchone()[0]
+        parts = io.BytesIO()
+        export.write(conn, export.DATASETS["parts"], 2023, "jsonl", parts)
+        reports_2023 = conn.execute("SELECT count(*) FROM reports WHERE report_year = 2023 "
+                                    "AND copy_of IS NULL").fetchone()[0]
+    finally:
+        conn.close()
+    assert n == len(rows) == canonical > 0
+    assert all(r["report_year"] == "2023" and r["issuer"] and r["value_text"] in r["sentence"]
+               for r in rows)
+    lines = [json.loads(line) for line in parts.getvalue().decode("utf-8").splitlines()]
+    assert len(lines) == reports_2023 and all("measures" in line for line in lines)
+    documented = {c.name for c in export.DATASETS["facts"].columns}
+    assert set(rows[0]) <= documented
