@@ -32,6 +32,25 @@ FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0.05", "-s", "LOGSTATS_INTERVAL=0",
         "-s", f"ARCHIVE_LEDGER_AS_OF={LEDGER_AS_OF}"]
 
 
+def datasette_get(db: Path, path: str, **params: str):
+    """GET `path` from the published archive `db` (metadata, plugins and templates of the repo),
+    in process through Datasette's own client."""
+    import asyncio
+
+    import yaml
+    from datasette.app import Datasette
+
+    metadata = yaml.safe_load((REPO / "datasette" / "metadata.yml").read_text("utf-8"))
+
+    async def fetch():
+        ds = Datasette([str(db)], metadata=metadata,
+                       plugins_dir=str(REPO / "datasette" / "plugins"),
+                       template_dir=str(REPO / "datasette" / "templates"))
+        return await ds.client.get(path, params=params or None)
+
+    return asyncio.run(fetch())
+
+
 def free_port() -> int:
     """A loopback port nothing listens on (until someone binds it)."""
     with socket.socket() as sock:

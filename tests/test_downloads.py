@@ -3,7 +3,6 @@ JSON Lines; no row cap; Datasette's own CSV with a BOM; the data dictionary kept
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -14,23 +13,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from datasette.app import Datasette
 from datasette.utils import tilde_encode
 
 from archive import export
-from tests.conftest import BIN, REPO
+from tests.conftest import BIN, REPO, datasette_get
 
 METADATA = yaml.safe_load((REPO / "datasette" / "metadata.yml").read_text("utf-8"))
 
 
-def get(db: Path, path: str, **params: str):
-    async def fetch():
-        ds = Datasette([str(db)], metadata=METADATA,
-                       plugins_dir=str(REPO / "datasette" / "plugins"),
-                       template_dir=str(REPO / "datasette" / "templates"))
-        return await ds.client.get(path, params=params or None)
-
-    return asyncio.run(fetch())
+get = datasette_get
 
 
 def db_rows(db: Path, sql: str, *params: object) -> list[tuple]:

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 import yaml
-from datasette.app import Datasette
 
 from archive.extract import extract_page
 from archive.search import terms
 from archive.store import Archive
-from tests.conftest import REPO
+from tests.conftest import REPO, datasette_get
 from tests.portal import EXPECTED, N_REPORTS
 
 METADATA = yaml.safe_load((REPO / "datasette" / "metadata.yml").read_text("utf-8"))
 
 
-def client_get(db: Path, path: str, **params: str):
-    async def fetch():
-        ds = Datasette([str(db)], metadata=METADATA,
-                       plugins_dir=str(REPO / "datasette" / "plugins"),
-                       template_dir=str(REPO / "datasette" / "templates"))
-        return await ds.client.get(path, params=params or None)
-
-    return asyncio.run(fetch())
+client_get = datasette_get
 
 
 def substring_truth(db: Path, query: str) -> set[str]:

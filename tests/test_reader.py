@@ -3,7 +3,6 @@ front page, report pages with citation and a sandboxed capture, diff and query p
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
 import sqlite3
@@ -13,12 +12,11 @@ from pathlib import Path
 import lxml.html
 import pytest
 import yaml
-from datasette.app import Datasette
 from datasette.utils import tilde_encode
 
 from archive.extract import extract_page
 from archive.store import Archive
-from tests.conftest import REPO
+from tests.conftest import REPO, datasette_get
 
 METADATA = yaml.safe_load((REPO / "datasette" / "metadata.yml").read_text("utf-8"))
 QUERIES: dict[str, dict] = {}
@@ -29,14 +27,7 @@ PARAMS = {"q": "复议", "order": "", "year": "2022", "source": "cq-jlp", "term"
 REPORT_PAGE = "/archive/reports/"
 
 
-def get(db: Path, path: str, **params: str):
-    async def fetch():
-        ds = Datasette([str(db)], metadata=METADATA,
-                       plugins_dir=str(REPO / "datasette" / "plugins"),
-                       template_dir=str(REPO / "datasette" / "templates"))
-        return await ds.client.get(path, params=params or None)
-
-    return asyncio.run(fetch())
+get = datasette_get
 
 
 def rows_of(html: str, selector: str = "table.rows-and-columns tbody tr") -> list:
