@@ -12,14 +12,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 from datasette.utils import tilde_encode
 
 from archive import export
 from tests.conftest import BIN, REPO, datasette_get
-
-METADATA = yaml.safe_load((REPO / "datasette" / "metadata.yml").read_text("utf-8"))
-
 
 get = datasette_get
 

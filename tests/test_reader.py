@@ -18,7 +18,6 @@ from archive.extract import extract_page
 from archive.store import Archive
 from tests.conftest import REPO, datasette_get
 
-METADATA = yaml.safe_load((REPO / "datasette" / "metadata.yml").read_text("utf-8"))
 QUERIES: dict[str, dict] = {}
 for _path in sorted((REPO / "datasette" / "queries").glob("*.yml")):
     QUERIES.update(yaml.safe_load(_path.read_text("utf-8")))
