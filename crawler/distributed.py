@@ -1,30 +1,34 @@
-"""Optional distributed mode on scrapy-redis: many crawler processes, one archive writer.
+"""Optional distributed mode: many crawler processes, one archive writer (docs/distributed.md).
 
-Crawler processes (on one machine or many) share scrapy-redis's request queue and duplicate filter,
-so every URL is fetched once by whichever process is free. They do not touch SQLite: each page is
-derived in the crawler's own process pool (the pure `archive.derive`, so extraction scales with the
-crawlers) and pushed with its result to a Redis list; a single writer process (SQLite keeps one
-writer) pops them and stores them through the same `ArchiveWriter` as the single-process crawl —
-same records, run record, per-source results, health and exit status. A result made by another
-extractor version is derived again by the writer.
+Crawler processes (on one machine or many) share a per-host request queue with leases
+(`crawler.hostqueue`) and scrapy-redis's duplicate filter, so every URL is fetched once, every
+crawler takes a fair share, and no host sees more requests in flight from the whole crawl than
+CONCURRENT_REQUESTS_PER_DOMAIN. They do not touch SQLite: each page is derived in the crawler's
+own process pool (the pure `archive.derive`) and pushed with its result to a Redis list; a single
+writer process (SQLite keeps one writer) pops them and stores them through the same
+`ArchiveWriter` as the single-process crawl. A result made by another extractor version is derived
+again by the writer.
 
-    python -m crawler.distributed writer  --redis redis://HOST:6379/0 --db data/archive.db
-    python -m crawler.distributed crawler --redis redis://HOST:6379/0      # one or more, anywhere
+    python -m crawler.distributed writer  --redis redis://HOST:6379/0 --sources S --db A.db
+    python -m crawler.distributed crawler --redis redis://HOST:6379/0 --sources S  # 1 or more
 
-Protocol (keys under `fzzf:<job>:`): the writer takes the archive lock, clears the job's keys,
-publishes the archive's revalidation data (`validators`) and sets `ready`; crawlers wait for
-`ready`, register in `crawlers`, keep `alive:<id>` fresh and set `busy:<id>` while working, and
-stay open while the queue has requests or another crawler is busy (its responses may add more).
-A crawler that closes pushes a `closed` record. The writer keeps `ready` fresh (a crawler whose
-writer died closes itself) and ends when every registered crawler has closed (or stopped
-heart-beating) and the item list is empty, then clears the job's keys.
-Redis must be private: scrapy-redis stores requests pickled.
+Protocol (keys under `fzzf:<job>:`): the writer takes the archive lock and the job's `writer`
+claim, stores items a dead writer left in Redis, clears the job's other keys, publishes the
+registry's digest (`digest`) and the archive's revalidation data (`validators`) and sets `ready`.
+Crawlers whose registry digest differs are refused; the others register in `crawlers`, keep
+`alive:<id>` and their leases fresh, set `busy:<id>` while working, and stay open while requests
+are queued or leased or another crawler is busy. A crawler that closes pushes a `closed` record.
+The writer keeps `ready` fresh (a crawler whose writer died closes itself, exit 4) and ends when
+every registered crawler has closed (or stopped heart-beating) and the item list is empty. A run
+that lost work, Redis or its writer is recorded as such with a non-zero exit status.
+Redis must be private: requests are stored pickled.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -32,9 +36,11 @@ import socket
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Self
 
 import redis
@@ -46,38 +52,70 @@ from scrapy.http import Request
 
 from archive.derive import Derived
 from archive.extract import EXTRACTOR_VERSION, Extraction
+from archive.jobs import all_validators, record_outcome
 from archive.lock import LockHeld, crawl_lock
 from archive.problems import Problem
 from archive.store import Archive, Capture
 from archive.urls import canonical_url
+from crawler.hostqueue import pending, queue_keys
 from crawler.items import ExploreRecord, FailureItem, PageItem
 from crawler.pipelines import redirect_loop
+from crawler.sources import DEFAULT_SOURCES, Source, load_sources
 from crawler.writer import derive_item, derive_pool, worker_count
 
 logger = logging.getLogger(__name__)
 EX_TEMPFAIL = 75
+EXIT_SOURCES = 2        # bad sources file, or a crawler's registry differs from the writer's
+EXIT_INCOMPLETE = 4     # work lost or left: a crawler died with nobody to finish, writer gone
+EXIT_REDIS_LOST = 5     # Redis unreachable for longer than ARCHIVE_REDIS_TTL
 HEARTBEAT_SECONDS = 2.0  # keep ARCHIVE_REDIS_TTL (settings) well above this
 SEP = b"\0"             # item = JSON header, NUL, raw body bytes (JSON never contains a raw NUL)
+CRAWLER_EXIT = {"finished": 0, "writer_gone": EXIT_INCOMPLETE, "redis_lost": EXIT_REDIS_LOST}
 
 
 def keys(job: str) -> dict[str, str]:
-    p = f"fzzf:{job}"
-    return {name: f"{p}:{name}" for name in
-            ("requests", "dupefilter", "items", "ready", "validators", "crawlers", "closed",
-             "writer")} | {
-        "alive": f"{p}:alive:", "busy": f"{p}:busy:"}
+    p = f"fzzf:{job}:"
+    return {name: f"{p}{name}" for name in
+            ("dupefilter", "items", "ready", "validators", "crawlers", "writer", "digest",
+             "run", "queued", "hosts", "inflight", "leases", "expiry", "seq")} | {
+        "prefix": p, "alive": f"{p}alive:", "busy": f"{p}busy:"}
+
+
+def job_keys(server: redis.Redis, job: str) -> list[str | bytes]:
+    """Every key of a job but the writer's claim (the queue's per-host keys included)."""
+    k = keys(job)
+    fixed = [v for name, v in k.items() if not v.endswith(":") and name != "writer"]
+    found = [*server.scan_iter(k["alive"] + "*"), *server.scan_iter(k["busy"] + "*")]
+    return [*fixed, *found, *queue_keys(server, k["prefix"])]
+
+
+def redis_client(url: str) -> redis.Redis:
+    """A client that fails within seconds instead of hanging when Redis is gone."""
+    return redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+
+
+def selected_sources(path: str | None, only: str | None) -> dict[str, Source]:
+    """The sources a `reports` spider with these arguments crawls (its own selection rule)."""
+    path_ = Path(path) if path else DEFAULT_SOURCES
+    loaded = load_sources(path_)
+    wanted = {n.strip() for n in only.split(",")} if only else None
+    if wanted and (missing := wanted - {s.name for s in loaded}):
+        raise ValueError(f"{path_}: no source named {', '.join(sorted(missing))}")
+    return {s.name: s for s in loaded if wanted is None or s.name in wanted}
+
+
+def sources_digest(sources: Mapping[str, Source]) -> str:
+    """One job, one registry: a digest of every field of every selected source."""
+    rows = [{**s.as_row(), "hints": s.hints, "notes": s.notes}
+            for s in sorted(sources.values(), key=lambda s: s.name)]
+    text = json.dumps(rows, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def crawler_settings(redis_url: str, job: str) -> dict[str, Any]:
     """What turns `reports` into a distributed crawler (applied over crawler.settings)."""
-    k = keys(job)
     return {
-        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
-        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
-        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
-        "SCHEDULER_PERSIST": True,   # the queue is shared: one crawler closing must not flush it
-        "SCHEDULER_QUEUE_KEY": k["requests"],
-        "SCHEDULER_DUPEFILTER_KEY": k["dupefilter"],
+        "SCHEDULER": "crawler.hostqueue.HostQueueScheduler",
         "REDIS_URL": redis_url,
         "ARCHIVE_REDIS_JOB": job,
         "ARCHIVE_WRITER": False,
@@ -97,7 +135,7 @@ def encode_item(item: PageItem | FailureItem | ExploreRecord,
     cap = asdict(item.capture)
     body = cap.pop("body")
     head: dict[str, Any] = {"type": "page", "capture": cap, "is_listing": item.is_listing,
-                            "note": item.note, "links": item.links}
+                            "note": item.note, "links": item.links, "truncated": item.truncated}
     if derived is not None:
         head["derived"] = {"extractor_version": EXTRACTOR_VERSION, **asdict(derived)}
     return json.dumps(head, ensure_ascii=False).encode() + SEP + body
@@ -118,7 +156,8 @@ def decode_item(data: bytes) -> Decoded:
         return ExploreRecord(**obj), None
     if kind == "page":
         item = PageItem(Capture(**obj["capture"], body=body), is_listing=obj["is_listing"],
-                        note=obj["note"], links=obj["links"])
+                        note=obj["note"], links=obj["links"],
+                        truncated=obj.get("truncated", False))
         d = obj.get("derived")
         if not d or d.pop("extractor_version") != EXTRACTOR_VERSION:
             return item, None
@@ -137,7 +176,7 @@ class RedisItemsPipeline:
     def __init__(self, crawler: Crawler) -> None:
         s = crawler.settings
         self.crawler = crawler
-        self.server = redis.Redis.from_url(s["REDIS_URL"])
+        self.server = redis_client(s["REDIS_URL"])
         self.key = keys(s["ARCHIVE_REDIS_JOB"])["items"]
         self.max_items = s.getint("ARCHIVE_REDIS_MAX_ITEMS")
         self.workers = worker_count(s.get("ARCHIVE_WORKERS"))
@@ -161,19 +200,29 @@ class RedisItemsPipeline:
 
     def request_dropped(self, request: Request) -> None:
         if (item := redirect_loop(request)) is not None:
-            self.server.rpush(self.key, encode_item(item))
+            self._push(encode_item(item))
+
+    def _push(self, data: bytes) -> None:
+        try:
+            self.server.rpush(self.key, data)
+        except redis.RedisError as exc:  # counted: the crawler's `closed` record reports it
+            self.crawler.stats.inc_value("distributed/lost_items")
+            logger.error("item lost, Redis unreachable: %s", exc)
 
     async def process_item(self, item: Any) -> Any:
         # Backpressure: a writer that falls behind slows the crawlers instead of filling Redis.
-        while self.server.llen(self.key) >= self.max_items:
-            await asyncio.sleep(0.05)
+        try:
+            while self.server.llen(self.key) >= self.max_items:
+                await asyncio.sleep(0.05)
+        except redis.RedisError:
+            pass  # _push says so
         derived = None
         if isinstance(item, PageItem):
             try:
                 derived = await derive_item(self.pool, item, self.file_limits)
             except Exception:  # the writer derives it again and records what goes wrong
                 logger.exception("could not derive %s; the writer will", item.capture.url)
-        self.server.rpush(self.key, encode_item(item, derived))
+        self._push(encode_item(item, derived))
         return item
 
 
@@ -201,18 +250,21 @@ class RedisValidators:
 
 
 class DistributedCrawl:
-    """Crawler side of the protocol: wait for the writer, heartbeat, and close only when the
-    whole job is idle (no queued request, no other crawler busy)."""
+    """Crawler side of the protocol: heartbeat, close only when the whole job is idle, close
+    (one clear line) when the writer is gone or Redis has been unreachable for ARCHIVE_REDIS_TTL."""
 
     def __init__(self, crawler: Crawler) -> None:
         s = crawler.settings
         self.crawler = crawler
         self.k = keys(s["ARCHIVE_REDIS_JOB"])
-        self.server = redis.Redis.from_url(s["REDIS_URL"])
+        self.url = s["REDIS_URL"]
+        self.server = redis_client(self.url)
         self.id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._beat: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
         self.ttl = s.getint("ARCHIVE_REDIS_TTL")
+        self.last_contact = time.monotonic()
+        self.redis_down = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -234,14 +286,24 @@ class DistributedCrawl:
         logger.info("distributed crawler %s joined run %s", self.id,
                     run.decode() if run else "?")
 
+    def _close(self, reason: str) -> None:
+        if self._closing is None:
+            self._closing = asyncio.get_running_loop().create_task(
+                self.crawler.engine.close_spider_async(reason=reason))
+
+    def _scheduler(self) -> Any:
+        slot = getattr(self.crawler.engine, "_slot", None)
+        return getattr(slot, "scheduler", None)
+
     def _heartbeat_once(self) -> None:
         self.server.set(self.k["alive"] + self.id, "1", ex=self.ttl)
+        if (scheduler := self._scheduler()) is not None and hasattr(scheduler, "renew"):
+            scheduler.renew()
         if not self.server.exists(self.k["ready"]) and self._closing is None:
             # The writer refreshes `ready`; gone means it died: stop instead of filling Redis.
-            logger.error("the archive writer of job %s is gone; closing this crawler",
-                         self.k["ready"])
-            self._closing = asyncio.get_running_loop().create_task(
-                self.crawler.engine.close_spider_async(reason="writer_gone"))
+            logger.error("the archive writer of job %s is gone; closing this crawler (exit %d)",
+                         self.k["ready"], EXIT_INCOMPLETE)
+            self._close("writer_gone")
             return
         engine = self.crawler.engine
         idle = engine is None or engine.spider is None or engine.spider_is_idle()
@@ -256,89 +318,134 @@ class DistributedCrawl:
             try:
                 self._heartbeat_once()
             except redis.RedisError as exc:
-                logger.warning("heartbeat failed: %s", exc)
+                lost = time.monotonic() - self.last_contact
+                if not self.redis_down:
+                    logger.warning("Redis unreachable (%s); this crawler closes if it stays so "
+                                   "for %d s", exc, self.ttl)
+                    self.redis_down = True
+                if lost > self.ttl and self._closing is None:
+                    logger.error("lost Redis at %s for %.0f s; closing this crawler (exit %d)",
+                                 self.url, lost, EXIT_REDIS_LOST)
+                    self._close("redis_lost")
+            else:
+                if self.redis_down:
+                    logger.warning("Redis reachable again")
+                self.redis_down = False
+                self.last_contact = time.monotonic()
 
     def spider_idle(self) -> None:
-        self.server.delete(self.k["busy"] + self.id)
-        queued = self.server.zcard(self.k["requests"])
-        others = [k for k in self.server.scan_iter(self.k["busy"] + "*")
-                  if not k.decode().endswith(self.id)]
-        if queued or others:
-            raise DontCloseSpider(f"job not idle: {queued} queued, {len(others)} busy")
+        if self._closing is not None:
+            return
+        try:
+            self.server.delete(self.k["busy"] + self.id)
+            queued, leased = pending(self.server, self.k["prefix"])
+            others = [k for k in self.server.scan_iter(self.k["busy"] + "*")
+                      if not k.decode().endswith(self.id)]
+        except redis.RedisError as exc:
+            raise DontCloseSpider(f"Redis unreachable: {exc}") from None
+        if queued or leased or others:
+            raise DontCloseSpider(f"job not idle: {queued} queued, {leased} leased, "
+                                  f"{len(others)} busy")
 
     def spider_closed(self, reason: str) -> None:
         if self._beat is not None:
             self._beat.cancel()
-        spared = getattr(self.crawler.spider, "not_revalidated", 0)
+        stats = self.crawler.stats
         record = {"type": "closed", "crawler": self.id, "reason": reason,
-                  "not_revalidated": spared}
-        self.server.rpush(self.k["items"], json.dumps(record).encode())
-        self.server.delete(self.k["busy"] + self.id, self.k["alive"] + self.id)
+                  "not_revalidated": getattr(self.crawler.spider, "not_revalidated", 0),
+                  "given_back": stats.get_value("distributed/given_back", 0),
+                  "lost_links": stats.get_value("distributed/lost_links", 0),
+                  "lost_items": stats.get_value("distributed/lost_items", 0)}
+        try:
+            self.server.rpush(self.k["items"], json.dumps(record).encode())
+            self.server.delete(self.k["busy"] + self.id, self.k["alive"] + self.id)
+        except redis.RedisError as exc:
+            logger.error("could not tell the writer this crawler closed: %s", exc)
         logger.info("distributed crawler %s closed (%s)", self.id, reason)
 
 
 # -- the writer ---------------------------------------------------------------------------------
 def publish_validators(archive: Archive, server: redis.Redis, key: str) -> int:
-    """Per archived page: ETag / Last-Modified of its last 200 and when it was last confirmed."""
-    rows = archive.db.execute(
-        "SELECT c.canonical_url, "
-        "(SELECT headers FROM captures h WHERE h.canonical_url = c.canonical_url "
-        " AND h.status = 200 ORDER BY h.id DESC LIMIT 1), MAX(c.fetched_at) "
-        "FROM captures c WHERE c.kind = 'page' AND c.status IN (200, 304) "
-        "GROUP BY c.canonical_url").fetchall()
+    """Per archived URL: ETag / Last-Modified of its last 200 and when it was last confirmed."""
     pipe = server.pipeline(transaction=False)
-    for url, headers, confirmed in rows:
-        h = {k.lower(): v for k, v in json.loads(headers or "{}").items()}
-        data = {k: h[k] for k in ("etag", "last-modified") if h.get(k)}
-        pipe.hset(key, url, json.dumps({**data, "confirmed": confirmed}))
+    n = 0
+    for url, data in all_validators(archive):
+        pipe.hset(key, url, json.dumps(data))
+        n += 1
     pipe.execute()
-    return len(rows)
+    return n
+
+
+async def stop_previous_run(server: redis.Redis, k: dict[str, str], wait: float) -> None:
+    """Before touching the job's keys: let crawlers of a run whose writer died finish closing
+    (they close once `ready` expires, pushing what they hold), up to `wait` seconds."""
+    deadline = time.monotonic() + wait
+    said = False
+    while (alive := list(server.scan_iter(k["alive"] + "*"))) and time.monotonic() < deadline:
+        if not said:
+            logger.info("waiting for %d crawler(s) of the previous run to stop", len(alive))
+            said = True
+        await asyncio.sleep(0.5)
+
+
+async def store_leftovers(server: redis.Redis, k: dict[str, str], writer: Any) -> int:
+    """Items a dead writer left in Redis, stored in this run before anything is discarded."""
+    old_run = server.get(k["run"])
+    n = 0
+    while (data := server.lpop(k["items"])) is not None:
+        decoded = decode_item(data)
+        if isinstance(decoded, dict):  # a `closed` record of the old run
+            continue
+        await writer.submit(*decoded)
+        n += 1
+    if n:
+        logger.warning("stored %d item(s) left in Redis by run %s, whose writer died", n,
+                       old_run.decode() if old_run else "?")
+    return n
+
+
+def verdict(closed: Mapping[str, Mapping[str, Any]], queued: int,
+            leased: int) -> tuple[str, int, str]:
+    """(status, exit status, reason) of a run whose crawlers have all closed or died."""
+    died = sorted(c for c, rec in closed.items() if rec["reason"] == "died")
+    lost = sum(int(rec.get("lost_links") or 0) + int(rec.get("lost_items") or 0)
+               for rec in closed.values())
+    if queued or leased:
+        why = (f"{len(died)} crawler(s) died and no crawler was left to fetch "
+               f"{queued + leased} request(s) ({queued} queued, {leased} leased)" if died else
+               f"the crawlers closed ({', '.join(sorted({r['reason'] for r in closed.values()}))})"
+               f" with {queued + leased} request(s) not fetched")
+        return f"stopped: {why}", EXIT_INCOMPLETE, why
+    if lost:
+        why = f"{lost} link(s) or item(s) lost while Redis was unreachable"
+        return f"stopped: {why}", EXIT_INCOMPLETE, why
+    return "finished", 0, ""
 
 
 async def run_writer(redis_url: str, job: str, db: str, sources_path: str | None,
                      only: str | None, overrides: dict[str, str], wait_crawlers: float) -> int:
     from crawler.pipelines import writer_config
-    from crawler.spiders.reports import ReportsSpider
     from crawler.writer import ArchiveWriter
 
     settings = project_settings(overrides | {"ARCHIVE_DB": db})
-    spider = ReportsSpider(sources=sources_path, only=only)  # loads and validates the registry
+    sources = selected_sources(sources_path, only)
     k = keys(job)
-    server = redis.Redis.from_url(redis_url)
+    server = redis_client(redis_url)
     ttl = settings.getint("ARCHIVE_REDIS_TTL")
     me = f"{socket.gethostname()}-{os.getpid()}"
     if not server.set(k["writer"], me, nx=True, ex=ttl):
         holder = (server.get(k["writer"]) or b"?").decode()
         raise LockHeld(f"another writer ({holder}) runs job {job!r} on this Redis; if it died, "
                        f"its claim expires within {ttl} s")
-    aserver = aioredis.Redis.from_url(redis_url)
-    server.delete(*[key for key in k.values() if not key.endswith(":") and key != k["writer"]])
-    if settings.getbool("ARCHIVE_REVALIDATE"):
-        archive = Archive(db)
-        try:
-            n = publish_validators(archive, server, k["validators"])
-        finally:
-            archive.close()
-        logger.info("published revalidation data for %d archived pages", n)
-    writer = ArchiveWriter(writer_config(settings, "distributed"), spider.sources)
+    aserver = aioredis.Redis.from_url(redis_url, socket_timeout=10, socket_connect_timeout=5)
+    await stop_previous_run(server, k, ttl + settings.getfloat("DOWNLOAD_TIMEOUT") + 10)
+    writer = ArchiveWriter(writer_config(settings, "distributed"), sources)
     run_id = writer.open()
-    server.set(k["ready"], run_id, ex=ttl)
-
-    async def keep_ready() -> None:  # `ready` and the job claim live as long as the writer does
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-            await aserver.set(k["ready"], run_id, ex=ttl)
-            await aserver.set(k["writer"], me, ex=ttl)
-
-    keeper = asyncio.create_task(keep_ready())
-    logger.info("writer ready: run %s, job %s; start crawlers with --redis %s --job %s",
-                run_id, job, redis_url, job)
+    status, failure = "stopped: the writer was interrupted", (1, "the writer was interrupted")
     closed: dict[str, dict[str, Any]] = {}
     tasks: set[asyncio.Task[None]] = set()
-    slots = asyncio.Semaphore(settings.getint("CONCURRENT_ITEMS"))
-    started = time.monotonic()
-    status = "finished"
     origin = {"crawlers": 0, "writer": 0}  # where pages were derived
+    keeper: asyncio.Task[None] | None = None
 
     async def store(item: PageItem | FailureItem | ExploreRecord,
                     derived: Derived | None) -> None:
@@ -347,9 +454,63 @@ async def run_writer(redis_url: str, job: str, db: str, sources_path: str | None
         finally:
             slots.release()
 
-    try:
+    async def keep_ready() -> None:  # `ready` and the job claim live as long as the writer does
         while True:
-            got = await aserver.blpop([k["items"]], timeout=1)
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                await aserver.set(k["ready"], run_id, ex=ttl)
+                await aserver.set(k["writer"], me, ex=ttl)
+            except redis.RedisError:
+                pass  # the main loop notices and decides
+
+    slots = asyncio.Semaphore(settings.getint("CONCURRENT_ITEMS"))
+    try:
+        recovered = await store_leftovers(server, k, writer)
+        if recovered:
+            writer.counts["recovered_items"] = recovered
+        queued, leased = pending(server, k["prefix"])
+        if queued or leased:
+            logger.warning("discarded %d queued and %d leased request(s) of the previous run; "
+                           "this run crawls from the start", queued, leased)
+        server.delete(*job_keys(server, job))
+        server.set(k["digest"], sources_digest(sources))
+        server.set(k["run"], run_id)
+        if settings.getbool("ARCHIVE_REVALIDATE"):
+            archive = Archive(db)
+            try:
+                n = publish_validators(archive, server, k["validators"])
+            finally:
+                archive.close()
+            logger.info("published revalidation data for %d archived pages", n)
+        server.set(k["ready"], run_id, ex=ttl)
+        keeper = asyncio.create_task(keep_ready())
+        logger.info("writer ready: run %s, job %s; start crawlers with --redis %s --job %s "
+                    "--sources %s", run_id, job, redis_url, job,
+                    sources_path or DEFAULT_SOURCES)
+        started = time.monotonic()
+        lost_since: float | None = None
+        while True:
+            try:
+                got = await aserver.blpop([k["items"]], timeout=1)
+                if got is None:
+                    registered = {m.decode() for m in server.smembers(k["crawlers"])}
+                    gone = {c for c in registered - set(closed)
+                            if not server.exists(k["alive"] + c)}
+                    queued, leased = pending(server, k["prefix"])
+                    left = server.llen(k["items"])
+            except redis.RedisError as exc:
+                now = time.monotonic()
+                if lost_since is None:
+                    lost_since = now
+                    logger.warning("Redis unreachable (%s); the writer stops if it stays so "
+                                   "for %d s", exc, ttl)
+                if now - lost_since > ttl:
+                    why = f"lost Redis at {redis_url} for {now - lost_since:.0f} s ({exc})"
+                    status, failure = f"stopped: {why}", (EXIT_REDIS_LOST, why)
+                    break
+                await asyncio.sleep(1)
+                continue
+            lost_since = None
             if got is not None:
                 decoded = decode_item(got[1])
                 if isinstance(decoded, dict):
@@ -363,38 +524,59 @@ async def run_writer(redis_url: str, job: str, db: str, sources_path: str | None
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
                 continue
-            registered = {m.decode() for m in server.smembers(k["crawlers"])}
             if not registered:
                 if time.monotonic() - started > wait_crawlers:
-                    status = f"stopped: no crawler joined within {wait_crawlers:.0f} s"
+                    why = f"no crawler joined within {wait_crawlers:.0f} s"
+                    status, failure = f"stopped: {why}", (EXIT_INCOMPLETE, why)
                     break
                 continue
-            gone = {c for c in registered - set(closed)
-                    if not server.exists(k["alive"] + c)}
-            for c in gone - set(closed):
-                logger.error("crawler %s stopped heart-beating; taken for dead", c)
-                closed[c] = {"crawler": c, "reason": "died", "not_revalidated": 0}
-            if registered <= set(closed) and not server.llen(k["items"]):
-                left = server.zcard(k["requests"])
-                if any(c["reason"] == "died" for c in closed.values()) or left:
-                    status = (f"stopped: crawler(s) died, {left} queued request(s) left"
-                              if left else "finished (a crawler died; its in-flight requests "
-                              "are fetched next run)")
+            for c in gone:
+                logger.error("crawler %s stopped heart-beating; taken for dead (its leased "
+                             "requests return to the queue for the others)", c)
+                closed[c] = {"crawler": c, "reason": "died"}
+            if registered <= set(closed) and not left:
+                status, code, why = verdict(closed, queued, leased)
+                failure = (code, why) if code else None
                 break
         if tasks:
             await asyncio.gather(*tasks)
+    except redis.RedisError as exc:
+        why = f"lost Redis at {redis_url} ({exc})"
+        status, failure = f"stopped: {why}", (EXIT_REDIS_LOST, why)
     finally:
-        keeper.cancel()
+        if keeper is not None:
+            keeper.cancel()
         logger.info("pages derived by the crawlers: %d, by the writer: %d", origin["crawlers"],
                     origin["writer"])
         spared = sum(int(c.get("not_revalidated") or 0) for c in closed.values())
+        died = [c for c, rec in closed.items() if rec["reason"] == "died"]
+        if died:
+            writer.counts["crawlers_died"] = len(died)
+        given_back = sum(int(c.get("given_back") or 0) for c in closed.values())
+        if given_back:
+            writer.counts["requests_given_back"] = given_back
         exit_status, bad = writer.close(status, spared)
-        for key in k.values():
-            if not key.endswith(":"):
-                server.delete(key)
-        await aserver.aclose()
+        if failure is not None:
+            exit_status = failure[0]
+            archive = Archive(db)
+            try:
+                record_outcome(archive, run_id, status, exit_status, failure[1])
+            finally:
+                archive.close()
+        try:
+            if left_items := server.llen(k["items"]):
+                logger.error("%d item(s) stay in Redis for the next writer of job %r",
+                             left_items, job)
+                server.delete(k["ready"], k["writer"])
+            else:
+                server.delete(*job_keys(server, job), k["writer"])
+            await aserver.aclose()
+        except redis.RedisError:
+            pass
     for name, why in bad.items():
         print(f"unhealthy source {name}: {why}", file=sys.stderr)
+    if failure is not None:
+        print(f"error: run {run_id} {status} (exit {exit_status})", file=sys.stderr)
     return exit_status
 
 
@@ -412,26 +594,45 @@ def run_crawler(redis_url: str, job: str, sources: str | None, only: str | None,
     from scrapy.crawler import CrawlerProcess
 
     settings = project_settings({**overrides, **crawler_settings(redis_url, job)})
-    ready = keys(job)["ready"]
-    server = redis.Redis.from_url(redis_url)
+    k = keys(job)
+    server = redis_client(redis_url)
     deadline = time.monotonic() + wait_writer
-    while not server.exists(ready):
+    while not server.exists(k["ready"]):
         if time.monotonic() > deadline:
             print(f"error: no archive writer for job {job!r} at {redis_url} after "
                   f"{wait_writer:.0f} s; start `python -m crawler.distributed writer` first",
                   file=sys.stderr)
             return 1
         time.sleep(0.5)
+    mine = sources_digest(selected_sources(sources, only))
+    theirs = (server.get(k["digest"]) or b"").decode()
+    if mine != theirs:
+        print(f"error: refused: this crawler's sources ({sources or DEFAULT_SOURCES}"
+              f"{', --only ' + only if only else ''}; digest {mine[:12]}) differ from the "
+              f"writer's for job {job!r} (digest {theirs[:12] or 'none'}); start the crawler "
+              "with the writer's --sources file and --only", file=sys.stderr)
+        return EXIT_SOURCES
     process = CrawlerProcess(settings)
     crawler = process.create_crawler("reports")
     kwargs = {k: v for k, v in (("sources", sources), ("only", only)) if v}
     process.crawl(crawler, **kwargs)
     process.start()
-    return 1 if process.bootstrap_failed else 0
+    if process.bootstrap_failed:
+        return 1
+    reason = crawler.stats.get_value("finish_reason", "finished") if crawler.stats else "?"
+    code = CRAWLER_EXIT.get(reason, 1)
+    lost = sum(int(crawler.stats.get_value(f"distributed/{n}", 0)) for n in
+               ("lost_links", "lost_items")) if crawler.stats else 0
+    if code == 0 and lost:
+        code = EXIT_INCOMPLETE
+    if code:
+        print(f"error: crawler closed ({reason}; {lost} link(s)/item(s) lost), exit {code}",
+              file=sys.stderr)
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
-    from crawler.sources import SourcesError, load_sources
+    from crawler.sources import SourcesError
 
     parser = argparse.ArgumentParser(prog="python -m crawler.distributed",
                                      description=__doc__.split("\n\n")[0])
@@ -439,8 +640,9 @@ def main(argv: list[str] | None = None) -> int:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--redis", required=True, help="redis://host:port/db (private!)")
     common.add_argument("--job", default="reports", help="name of this crawl in Redis")
-    common.add_argument("--sources", help="registry file (default crawler/sources.yaml)")
-    common.add_argument("--only", help="comma-separated source names")
+    common.add_argument("--sources", help="registry file (default crawler/sources.yaml); "
+                        "crawlers must use the writer's")
+    common.add_argument("--only", help="comma-separated source names (crawlers: the writer's)")
     common.add_argument("-s", "--set", action="append", default=[], metavar="SETTING=VALUE")
     w = sub.add_parser("writer", parents=[common], help="the one process that writes the archive")
     w.add_argument("--db", default=os.environ.get("ARCHIVE_DB", "data/archive.db"))
@@ -452,25 +654,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     overrides = dict(s.split("=", 1) for s in args.set)
     try:
-        if args.sources:
-            load_sources(args.sources)
-        else:
-            load_sources()
-    except SourcesError as exc:
+        selected_sources(args.sources, args.only)
+    except (SourcesError, ValueError) as exc:
         print(f"error: bad sources file, nothing crawled:\n{exc}", file=sys.stderr)
-        return 2
-    if args.role == "crawler":
-        return run_crawler(args.redis, args.job, args.sources, args.only, overrides,
-                           args.wait_writer)
-    logging.basicConfig(level=overrides.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+        return EXIT_SOURCES
     try:
+        if args.role == "crawler":
+            return run_crawler(args.redis, args.job, args.sources, args.only, overrides,
+                               args.wait_writer)
+        logging.basicConfig(level=overrides.get("LOG_LEVEL", "INFO"),
+                            format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
         with crawl_lock(args.db):
             return asyncio.run(run_writer(args.redis, args.job, args.db, args.sources,
                                           args.only, overrides, args.wait_crawlers))
     except LockHeld as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EX_TEMPFAIL
+    except redis.RedisError as exc:
+        print(f"error: Redis at {args.redis} unreachable: {exc}", file=sys.stderr)
+        return EXIT_REDIS_LOST
 
 
 if __name__ == "__main__":

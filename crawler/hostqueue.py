@@ -1,0 +1,275 @@
+"""The distributed crawl's request queue: one queue per host, leases, a crawl-wide host limit.
+
+Replaces scrapy-redis's single priority queue (its duplicate filter stays). A crawler takes a
+request only when it can start it now: `next_request` leases one from a host that has fewer than
+CONCURRENT_REQUESTS_PER_DOMAIN leases *across all crawlers*, so
+- work is shared: a crawler never hoards requests it would only queue in its own downloader, so
+  with default settings every crawler takes a fair share of the hosts that are free;
+- politeness holds for the whole crawl: no host has more requests in flight, from all crawlers
+  together, than the per-host limit (shared through Redis, not split between crawlers);
+- nothing dequeued is lost: a lease lives until the engine is done with its request (response
+  scraped, items pushed, new links queued), and the holder renews it with its heartbeat. A
+  crawler that dies stops renewing; its leases expire after ARCHIVE_REDIS_TTL and the next pop
+  (by any crawler) puts their requests back in their hosts' queues.
+
+All changes are Lua scripts, atomic in Redis, with Redis's clock (crawlers' clocks may differ).
+Keys under `fzzf:<job>:`: `q:<host>` (sorted set: request per priority, FIFO within one),
+`hosts` (hosts with queued requests and a free slot, served round-robin), `queued` (count),
+`inflight` (hash host → leases), `leases` (hash token → request), `expiry` (token → ms).
+Across hosts requests are served round-robin rather than strictly by priority.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import uuid
+from typing import Any, Self
+
+import redis
+from scrapy.crawler import Crawler
+from scrapy.http import Request
+from scrapy.utils.request import request_from_dict
+from scrapy_redis.dupefilter import RFPDupeFilter
+
+from archive.urls import host_of
+
+logger = logging.getLogger(__name__)
+
+_LIB = """
+local P = ARGV[1]
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function parse(v)
+  local i = string.find(v, '\\n', 1, true)
+  local rest = string.sub(v, i + 1)
+  local j = string.find(rest, '\\n', 1, true)
+  return string.sub(v, 1, i - 1), string.sub(rest, 1, j - 1), string.sub(rest, j + 1)
+end
+local function ready(host, limit)
+  local n = tonumber(redis.call('HGET', P .. 'inflight', host) or '0')
+  if n < limit and redis.call('ZCARD', P .. 'q:' .. host) > 0 then
+    redis.call('ZADD', P .. 'hosts', 'NX', redis.call('INCR', P .. 'seq'), host)
+  end
+end
+-- end a lease; requeue = put its request back in its host's queue
+local function unlease(tok, limit, requeue)
+  redis.call('ZREM', P .. 'expiry', tok)
+  local v = redis.call('HGET', P .. 'leases', tok)
+  if not v then return 0 end
+  redis.call('HDEL', P .. 'leases', tok)
+  local score, host, member = parse(v)
+  if requeue then
+    redis.call('ZADD', P .. 'q:' .. host, score, member)
+    redis.call('INCR', P .. 'queued')
+  end
+  if redis.call('HINCRBY', P .. 'inflight', host, -1) <= 0 then
+    redis.call('HDEL', P .. 'inflight', host)
+  end
+  ready(host, limit)
+  return 1
+end
+"""
+
+# ARGV: prefix, host, score, data, limit
+PUSH = _LIB + """
+local host, limit = ARGV[2], tonumber(ARGV[5])
+local member = string.format('%014d', redis.call('INCR', P .. 'seq')) .. ARGV[4]
+redis.call('ZADD', P .. 'q:' .. host, ARGV[3], member)
+redis.call('INCR', P .. 'queued')
+ready(host, limit)
+return 1
+"""
+
+# ARGV: prefix, token, limit, ttl_ms → {requests given back from expired leases, request data?}
+POP = _LIB + """
+local tok, limit, ttl = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local now = now_ms()
+local back = 0
+for _, old in ipairs(redis.call('ZRANGEBYSCORE', P .. 'expiry', '-inf', now)) do
+  back = back + unlease(old, limit, true)
+end
+local picked = redis.call('ZRANGE', P .. 'hosts', 0, 0)
+if #picked == 0 then return {back} end
+local host = picked[1]
+local q = P .. 'q:' .. host
+local top = redis.call('ZRANGE', q, 0, 0, 'WITHSCORES')
+if #top == 0 then
+  redis.call('ZREM', P .. 'hosts', host)
+  return {back}
+end
+redis.call('ZREM', q, top[1])
+redis.call('DECR', P .. 'queued')
+local n = redis.call('HINCRBY', P .. 'inflight', host, 1)
+if n >= limit or redis.call('ZCARD', q) == 0 then
+  redis.call('ZREM', P .. 'hosts', host)
+else
+  redis.call('ZADD', P .. 'hosts', redis.call('INCR', P .. 'seq'), host)
+end
+redis.call('HSET', P .. 'leases', tok, top[2] .. '\\n' .. host .. '\\n' .. top[1])
+redis.call('ZADD', P .. 'expiry', now + ttl, tok)
+return {back, string.sub(top[1], 15)}
+"""
+
+# ARGV: prefix, limit, requeue (0/1), token… → leases ended
+RELEASE = _LIB + """
+local limit, requeue, n = tonumber(ARGV[2]), ARGV[3] == '1', 0
+for i = 4, #ARGV do n = n + unlease(ARGV[i], limit, requeue) end
+return n
+"""
+
+# ARGV: prefix, ttl_ms, token… → leases still held (a missing one expired and was given back)
+RENEW = _LIB + """
+local at, n = now_ms() + tonumber(ARGV[2]), 0
+for i = 3, #ARGV do n = n + redis.call('ZADD', P .. 'expiry', 'XX', 'CH', at, ARGV[i]) end
+return n
+"""
+
+
+def pending(server: redis.Redis, prefix: str) -> tuple[int, int]:
+    """(queued requests, leased requests) of a job: the crawl is done when both are 0."""
+    queued, leased = server.get(prefix + "queued"), server.hlen(prefix + "leases")
+    return int(queued or 0), int(leased)
+
+
+def queue_keys(server: redis.Redis, prefix: str) -> list[bytes]:
+    """Every key of the job's queue (per-host queues included), to clear it."""
+    return list(server.scan_iter(prefix + "q:*"))
+
+
+class HostQueueScheduler:
+    """Scrapy scheduler over the job's per-host Redis queues, with leases (module docstring)."""
+
+    def __init__(self, crawler: Crawler, server: redis.Redis, prefix: str,
+                 dupefilter: RFPDupeFilter) -> None:
+        s = crawler.settings
+        self.crawler = crawler
+        self.server = server
+        self.prefix = prefix
+        self.df = dupefilter
+        self.limit = s.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+        self.ttl_ms = s.getint("ARCHIVE_REDIS_TTL") * 1000
+        self.leased: dict[str, Request] = {}
+        self.redis_down = False
+        self.spider: Any = None
+        self._push = server.register_script(PUSH)
+        self._pop = server.register_script(POP)
+        self._release = server.register_script(RELEASE)
+        self._renew = server.register_script(RENEW)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        from crawler.distributed import keys, redis_client
+
+        s = crawler.settings
+        k = keys(s["ARCHIVE_REDIS_JOB"])
+        server = redis_client(s["REDIS_URL"])
+        df = RFPDupeFilter(server, k["dupefilter"], debug=s.getbool("DUPEFILTER_DEBUG"))
+        return cls(crawler, server, k["prefix"], df)
+
+    # -- Scrapy's scheduler interface -------------------------------------------------------
+    def open(self, spider: Any) -> None:
+        self.spider = spider
+
+    def close(self, reason: str) -> None:
+        """Give back what this crawler still holds (a request it never finished)."""
+        self.settle()
+        if self.leased:
+            try:
+                n = self._release(args=[self.prefix, self.limit, 1, *self.leased])
+                logger.info("gave back %d unfinished request(s) to the shared queue", n)
+            except redis.RedisError as exc:
+                logger.error("could not give back %d leased request(s): %s (they return to the "
+                             "queue when their lease expires)", len(self.leased), exc)
+        self.leased.clear()
+
+    def enqueue_request(self, request: Request) -> bool:
+        try:
+            if not request.dont_filter and self.df.request_seen(request):
+                self.df.log(request, self.spider)
+                return False
+            data = pickle.dumps(request.to_dict(spider=self.spider), protocol=4)
+            self._push(args=[self.prefix, host_of(request.url), -request.priority, data,
+                             self.limit])
+        except redis.RedisError as exc:  # counted: the crawler's `closed` record reports it
+            self.crawler.stats.inc_value("distributed/lost_links")
+            logger.error("link lost, Redis unreachable: %s %s", request.url, exc)
+            self._down(exc)
+            return False
+        self.crawler.stats.inc_value("scheduler/enqueued/redis")
+        return True
+
+    def next_request(self) -> Request | None:
+        self.settle()
+        token = uuid.uuid4().hex
+        try:
+            got = self._pop(args=[self.prefix, token, self.limit, self.ttl_ms])
+            queued = 0 if len(got) > 1 else int(self.server.get(self.prefix + "queued") or 0)
+        except redis.RedisError as exc:
+            self._down(exc)
+            return None
+        self.redis_down = False
+        if got[0]:
+            self.crawler.stats.inc_value("distributed/given_back", int(got[0]))
+            logger.warning("gave back %d request(s) whose crawler stopped renewing its lease",
+                           got[0])
+        if len(got) < 2:
+            if queued:  # requests wait for a host slot another crawler holds: ask again soon
+                self._wake(0.1)
+            return None
+        request = request_from_dict(pickle.loads(got[1]), spider=self.spider)
+        self.leased[token] = request
+        self.crawler.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+    def has_pending_requests(self) -> bool:
+        try:
+            return int(self.server.get(self.prefix + "queued") or 0) > 0
+        except redis.RedisError:
+            return False
+
+    def __len__(self) -> int:
+        try:
+            return int(self.server.get(self.prefix + "queued") or 0)
+        except redis.RedisError:
+            return 0
+
+    # -- leases -----------------------------------------------------------------------------
+    def settle(self) -> None:
+        """End the leases of requests the engine is done with (scraped, items pushed)."""
+        if not self.leased:
+            return
+        slot = getattr(self.crawler.engine, "_slot", None)  # Scrapy keeps no public list
+        inprogress = slot.inprogress if slot is not None else set()
+        done = [t for t, r in self.leased.items() if r not in inprogress]
+        if not done:
+            return
+        try:
+            self._release(args=[self.prefix, self.limit, 0, *done])
+        except redis.RedisError as exc:
+            self._down(exc)
+            return
+        for t in done:
+            del self.leased[t]
+
+    def renew(self) -> None:
+        """Heartbeat: keep this crawler's leases from expiring (raises RedisError)."""
+        self.settle()
+        if self.leased:
+            held = self._renew(args=[self.prefix, self.ttl_ms, *self.leased])
+            if held < len(self.leased):
+                logger.warning("%d lease(s) expired before renewal (this crawler stalled for "
+                               "more than ARCHIVE_REDIS_TTL); those requests may be fetched twice",
+                               len(self.leased) - held)
+
+    def _wake(self, delay: float) -> None:
+        slot = getattr(self.crawler.engine, "_slot", None)
+        if slot is not None:
+            slot.nextcall.schedule(delay)
+
+    def _down(self, exc: Exception) -> None:
+        if not self.redis_down:
+            logger.warning("Redis unreachable (%s); retrying", exc)
+        self.redis_down = True
