@@ -76,8 +76,8 @@ CRAWLER_EXIT = {"finished": 0, "writer_gone": EXIT_INCOMPLETE, "redis_lost": EXI
 def keys(job: str) -> dict[str, str]:
     p = f"fzzf:{job}:"
     return {name: f"{p}{name}" for name in
-            ("dupefilter", "items", "ready", "validators", "crawlers", "writer", "digest",
-             "run", "queued", "hosts", "inflight", "leases", "expiry", "seq")} | {
+            ("dupefilter", "items", "ready", "validators", "crawlers", "writer", "digest", "run",
+             "queued", "hosts", "inflight", "leases", "expiry", "seq", "held", "starved")} | {
         "prefix": p, "alive": f"{p}alive:", "busy": f"{p}busy:"}
 
 
@@ -206,8 +206,11 @@ class RedisItemsPipeline:
         try:
             self.server.rpush(self.key, data)
         except redis.RedisError as exc:  # counted: the crawler's `closed` record reports it
-            self.crawler.stats.inc_value("distributed/lost_items")
-            logger.error("item lost, Redis unreachable: %s", exc)
+            stats = self.crawler.stats
+            stats.inc_value("distributed/lost_items")
+            level = logging.ERROR if stats.get_value("distributed/lost_items") == 1 else \
+                logging.DEBUG
+            logger.log(level, "item lost, Redis unreachable (%s); later ones are counted", exc)
 
     async def process_item(self, item: Any) -> Any:
         # Backpressure: a writer that falls behind slows the crawlers instead of filling Redis.

@@ -15,14 +15,20 @@ CONCURRENT_REQUESTS_PER_DOMAIN leases *across all crawlers*, so
 All changes are Lua scripts, atomic in Redis, with Redis's clock (crawlers' clocks may differ).
 Keys under `fzzf:<job>:`: `q:<host>` (sorted set: request per priority, FIFO within one),
 `hosts` (hosts with queued requests and a free slot, served round-robin), `queued` (count),
-`inflight` (hash host → leases), `leases` (hash token → request), `expiry` (token → ms).
-Across hosts requests are served round-robin rather than strictly by priority.
+`inflight` (hash host → leases), `leases` (hash token → request), `expiry` (token → ms),
+`held` (crawler → leases) and `starved` (crawlers that recently found no free host).
+Across hosts requests are served round-robin rather than strictly by priority. When hosts are
+scarcer than the crawlers' concurrency, a crawler holding 2+ more leases than one that just found
+nothing free lets that one take the next free slot (otherwise the crawler that finishes a request
+always takes its slot again first).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import pickle
+import socket
 import uuid
 from typing import Any, Self
 
@@ -42,11 +48,15 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- a lease: score, host, crawler, request (the request may hold any byte)
 local function parse(v)
-  local i = string.find(v, '\\n', 1, true)
-  local rest = string.sub(v, i + 1)
-  local j = string.find(rest, '\\n', 1, true)
-  return string.sub(v, 1, i - 1), string.sub(rest, 1, j - 1), string.sub(rest, j + 1)
+  local out, at = {}, 1
+  for _ = 1, 3 do
+    local i = string.find(v, '\\n', at, true)
+    table.insert(out, string.sub(v, at, i - 1))
+    at = i + 1
+  end
+  return out[1], out[2], out[3], string.sub(v, at)
 end
 local function ready(host, limit)
   local n = tonumber(redis.call('HGET', P .. 'inflight', host) or '0')
@@ -60,7 +70,10 @@ local function unlease(tok, limit, requeue)
   local v = redis.call('HGET', P .. 'leases', tok)
   if not v then return 0 end
   redis.call('HDEL', P .. 'leases', tok)
-  local score, host, member = parse(v)
+  local score, host, owner, member = parse(v)
+  if redis.call('HINCRBY', P .. 'held', owner, -1) <= 0 then
+    redis.call('HDEL', P .. 'held', owner)
+  end
   if requeue then
     redis.call('ZADD', P .. 'q:' .. host, score, member)
     redis.call('INCR', P .. 'queued')
@@ -83,16 +96,30 @@ ready(host, limit)
 return 1
 """
 
-# ARGV: prefix, token, limit, ttl_ms → {requests given back from expired leases, request data?}
+# ARGV: prefix, token, limit, ttl_ms, crawler → {requests given back from expired leases, request?}
 POP = _LIB + """
-local tok, limit, ttl = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local tok, limit, ttl, me = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local now = now_ms()
 local back = 0
 for _, old in ipairs(redis.call('ZRANGEBYSCORE', P .. 'expiry', '-inf', now)) do
   back = back + unlease(old, limit, true)
 end
+-- fair share: while another crawler recently found no free host, a crawler holding more
+-- leases than it (by 2 or more) lets it have the next free slot
+local mine = tonumber(redis.call('HGET', P .. 'held', me) or '0')
+for _, other in ipairs(redis.call('ZRANGEBYSCORE', P .. 'starved', now - 500, '+inf')) do
+  if other ~= me and tonumber(redis.call('HGET', P .. 'held', other) or '0') + 1 < mine then
+    return {back}
+  end
+end
 local picked = redis.call('ZRANGE', P .. 'hosts', 0, 0)
-if #picked == 0 then return {back} end
+if #picked == 0 then
+  if tonumber(redis.call('GET', P .. 'queued') or '0') > 0 then
+    redis.call('ZADD', P .. 'starved', now, me)
+  end
+  return {back}
+end
+redis.call('ZREM', P .. 'starved', me)
 local host = picked[1]
 local q = P .. 'q:' .. host
 local top = redis.call('ZRANGE', q, 0, 0, 'WITHSCORES')
@@ -108,7 +135,8 @@ if n >= limit or redis.call('ZCARD', q) == 0 then
 else
   redis.call('ZADD', P .. 'hosts', redis.call('INCR', P .. 'seq'), host)
 end
-redis.call('HSET', P .. 'leases', tok, top[2] .. '\\n' .. host .. '\\n' .. top[1])
+redis.call('HINCRBY', P .. 'held', me, 1)
+redis.call('HSET', P .. 'leases', tok, top[2] .. '\\n' .. host .. '\\n' .. me .. '\\n' .. top[1])
 redis.call('ZADD', P .. 'expiry', now + ttl, tok)
 return {back, string.sub(top[1], 15)}
 """
@@ -152,6 +180,7 @@ class HostQueueScheduler:
         self.limit = s.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
         self.ttl_ms = s.getint("ARCHIVE_REDIS_TTL") * 1000
         self.leased: dict[str, Request] = {}
+        self.id = f"{socket.gethostname()}-{os.getpid()}"  # this crawler, for its fair share
         self.redis_down = False
         self.spider: Any = None
         self._push = server.register_script(PUSH)
@@ -195,7 +224,7 @@ class HostQueueScheduler:
                              self.limit])
         except redis.RedisError as exc:  # counted: the crawler's `closed` record reports it
             self.crawler.stats.inc_value("distributed/lost_links")
-            logger.error("link lost, Redis unreachable: %s %s", request.url, exc)
+            logger.debug("link lost, Redis unreachable: %s %s", request.url, exc)
             self._down(exc)
             return False
         self.crawler.stats.inc_value("scheduler/enqueued/redis")
@@ -205,7 +234,7 @@ class HostQueueScheduler:
         self.settle()
         token = uuid.uuid4().hex
         try:
-            got = self._pop(args=[self.prefix, token, self.limit, self.ttl_ms])
+            got = self._pop(args=[self.prefix, token, self.limit, self.ttl_ms, self.id])
             queued = 0 if len(got) > 1 else int(self.server.get(self.prefix + "queued") or 0)
         except redis.RedisError as exc:
             self._down(exc)

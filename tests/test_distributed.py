@@ -4,9 +4,12 @@ single-process crawl's, with nothing fetched twice."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,6 +23,7 @@ import redis
 
 from tests.conftest import FAST, REPO, free_port, run_crawl
 from tests.portal import N_REPORTS, SamplePortal, render_sources
+from tests.slowhosts import SlowHosts
 from tests.test_resilience import snapshot
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -35,10 +39,9 @@ CRAWLER = ["-s", "CONCURRENT_REQUESTS=1"]
 
 
 
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def start_redis(workdir: Path) -> tuple[subprocess.Popen, str]:
+    """A private redis-server on a free loopback port; (process, URL) once it answers."""
     port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
     proc = subprocess.Popen([str(REDIS_SERVER), "--bind", "127.0.0.1", "--port", str(port),
                              "--save", "", "--appendonly", "no", "--dir", str(workdir)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
@@ -48,14 +51,21 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         for _ in range(100):
             try:
                 client.ping()
-                break
+                return proc, url
             except redis.ConnectionError:
                 time.sleep(0.05)
-        else:
-            pytest.fail("redis-server did not start")
-        yield url
     finally:
         client.close()
+    proc.kill()
+    pytest.fail("redis-server did not start")
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    proc, url = start_redis(tmp_path_factory.mktemp("redis"))
+    try:
+        yield url
+    finally:
         proc.terminate()
         proc.wait(timeout=10)
 
@@ -279,3 +289,264 @@ def test_one_writer_per_job(redis_url: str, sources_file: Path, tmp_path: Path) 
     finally:
         first.kill()
         first.wait()
+
+
+# -- #20: scale-out that survives its own faults -------------------------------------------------
+DIST = [sys.executable, "-m", "crawler.distributed"]
+
+
+class Job:
+    """One writer and its crawlers as subprocesses, each with its own log file."""
+
+    def __init__(self, redis_url: str, job: str, sources: Path, db: Path, logs: Path,
+                 *settings: str) -> None:
+        self.common = ["--redis", redis_url, "--job", job, "--sources", str(sources), *FAST,
+                       *settings]
+        self.db, self.logs, self.job = db, logs, job
+        self.redis = redis.Redis.from_url(redis_url)
+        self.procs: dict[str, subprocess.Popen] = {}
+        logs.mkdir(parents=True, exist_ok=True)
+
+    def start(self, name: str, *args: str) -> subprocess.Popen:
+        role = "writer" if name.startswith("writer") else "crawler"
+        extra = ["--db", str(self.db)] if role == "writer" else []
+        with open(self.logs / f"{name}.log", "w") as log:
+            proc = subprocess.Popen([*DIST, role, *self.common, *extra, *args], cwd=REPO,
+                                    stdout=log, stderr=subprocess.STDOUT)
+        self.procs[name] = proc
+        return proc
+
+    def log(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text()
+
+    def wait(self, name: str, timeout: float = 120) -> int:
+        return self.procs[name].wait(timeout=timeout)
+
+    def rows(self, sql: str) -> list[tuple]:
+        try:
+            return one(self.db, sql)
+        except sqlite3.Error:
+            return []
+
+    def until(self, what: str, check, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not check():
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out waiting for {what}: "
+                            + " | ".join(f"{n}: {self.log(n)[-800:]}" for n in self.procs))
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.redis.close()
+
+
+@pytest.fixture
+def job(request: pytest.FixtureRequest) -> Iterator[list[Job]]:
+    made: list[Job] = []
+    yield made
+    for j in made:
+        j.stop()
+
+
+def test_default_settings_share_work_and_keep_the_host_limit_across_crawlers(
+        redis_url: str, tmp_path: Path, job: list[Job]) -> None:
+    """#20 finding 1: with default settings both crawlers work, and no host ever has more
+    requests in flight from the whole crawl than CONCURRENT_REQUESTS_PER_DOMAIN (2)."""
+    with SlowHosts(hosts=4, pages=30, delay=0.4, first=1) as hosts:
+        sources = tmp_path / "s.yaml"
+        sources.write_text(hosts.sources_yaml(), encoding="utf-8")
+        j = Job(redis_url, "share", sources, tmp_path / "a.db", tmp_path / "logs")
+        job.append(j)
+        # Crawlers first: both wait for the writer, so they start together.
+        j.start("crawler0")
+        j.start("crawler1")
+        j.start("writer")
+        codes = [j.wait("crawler0"), j.wait("crawler1")]
+        assert j.wait("writer", 60) == 0 and codes == [0, 0], j.log("writer")[-3000:]
+        peak = dict(hosts.peak)
+    made = [requests_made(j.log(f"crawler{i}")) for i in range(2)]
+    assert min(made) >= 0.25 * sum(made), made          # a fair share each
+    assert max(peak.values()) <= 2, peak                 # the per-host limit, crawl-wide
+    assert j.rows("SELECT COUNT(*) FROM reports") == [(4 * 30,)]
+
+
+def test_a_crawler_killed_gives_back_its_requests_to_the_others(
+        redis_url: str, tmp_path: Path, job: list[Job]) -> None:
+    """#20 finding 2: requests dequeued by a crawler killed with SIGKILL are leased, not taken:
+    the lease expires and the other crawler fetches them in the same run."""
+    with SlowHosts(hosts=3, pages=16, delay=0.5, first=5) as hosts:
+        sources = tmp_path / "s.yaml"
+        sources.write_text(hosts.sources_yaml(), encoding="utf-8")
+        j = Job(redis_url, "sigkill", sources, tmp_path / "a.db", tmp_path / "logs",
+                "-s", "ARCHIVE_REDIS_TTL=3")
+        job.append(j)
+        victim = j.start("crawler0")
+        j.start("crawler1")
+        j.start("writer")
+        held = "fzzf:sigkill:held"
+        me = f"{socket.gethostname()}-{victim.pid}".encode()
+        j.until("the victim to hold leases after a few stored pages", lambda: int(
+            j.redis.hget(held, me) or 0) >= 2 and j.rows(
+            "SELECT COUNT(*) FROM fetch_log")[0][0] >= 4)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        assert j.wait("crawler1") == 0, j.log("crawler1")[-3000:]
+        assert j.wait("writer", 60) == 0, j.log("writer")[-3000:]
+    assert "gave back" in j.log("crawler1")
+    assert j.rows("SELECT COUNT(*) FROM reports") == [(3 * 16,)]
+    status, exit_status, stats = j.rows("SELECT status, exit_status, stats FROM crawl_runs")[0]
+    assert (status, exit_status) == ("finished", 0)
+    assert json.loads(stats)["crawlers_died"] == 1 and json.loads(stats)["requests_given_back"] >= 2
+
+
+def test_a_run_whose_crawlers_all_died_is_recorded_incomplete(
+        redis_url: str, tmp_path: Path, job: list[Job]) -> None:
+    """#20 finding 2/4: the only crawler killed → the run says what was left, exit 4."""
+    with SlowHosts(hosts=2, pages=20, delay=0.5, first=8) as hosts:
+        sources = tmp_path / "s.yaml"
+        sources.write_text(hosts.sources_yaml(), encoding="utf-8")
+        j = Job(redis_url, "alldead", sources, tmp_path / "a.db", tmp_path / "logs",
+                "-s", "ARCHIVE_REDIS_TTL=3")
+        job.append(j)
+        victim = j.start("crawler0")
+        j.start("writer")
+        j.until("a few stored pages", lambda: (j.rows("SELECT COUNT(*) FROM fetch_log")
+                                               or [(0,)])[0][0] >= 3)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        assert j.wait("writer", 60) == 4, j.log("writer")[-3000:]
+    status, exit_status, unhealthy = j.rows(
+        "SELECT status, exit_status, unhealthy FROM crawl_runs")[0]
+    assert status.startswith("stopped: 1 crawler(s) died and no crawler was left to fetch")
+    assert exit_status == 4 and "crawler(s) died" in json.loads(unhealthy)["(run)"]
+    assert f"error: run 1 {status} (exit 4)" in j.log("writer")
+
+
+def test_items_left_by_a_dead_writer_are_stored_by_the_next_one(
+        redis_url: str, tmp_path: Path, job: list[Job]) -> None:
+    """#20 finding 3: the crawler exits non-zero when its writer dies; the items it pushed
+    meanwhile are stored by the next writer of the job before it clears anything."""
+    with SlowHosts(hosts=2, pages=40, delay=0.3, first=11) as hosts:
+        sources = tmp_path / "s.yaml"
+        sources.write_text(hosts.sources_yaml(), encoding="utf-8")
+        j = Job(redis_url, "deadwriter", sources, tmp_path / "a.db", tmp_path / "logs",
+                "-s", "ARCHIVE_REDIS_TTL=3")
+        job.append(j)
+        writer = j.start("writer")
+        j.start("crawler0")
+        j.until("a few stored pages", lambda: (j.rows("SELECT COUNT(*) FROM fetch_log")
+                                               or [(0,)])[0][0] >= 3)
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(10)
+        assert j.wait("crawler0", 60) == 4
+        stranded = j.redis.lrange("fzzf:deadwriter:items", 0, -1)
+        pages = [d for d in stranded if not d.startswith(b'{"type": "closed"')]
+        assert pages, "nothing was left in Redis: the test proves nothing"
+        stored_before = j.rows("SELECT COUNT(*) FROM fetch_log")[0][0]
+        nxt = j.start("writer2", "--wait-crawlers", "1")
+        assert nxt.wait(60) == 4  # no crawler joined: nothing was crawled in run 2
+    log = j.log("crawler0")
+    assert "the archive writer of job fzzf:deadwriter:ready is gone" in log
+    assert "error: crawler closed (writer_gone" in log
+    assert f"stored {len(pages)} item(s) left in Redis by run 1, whose writer died" in j.log(
+        "writer2")
+    assert j.rows("SELECT COUNT(*) FROM fetch_log WHERE run_id = 2") == [(len(pages),)]
+    assert j.rows("SELECT COUNT(*) FROM fetch_log")[0][0] == stored_before + len(pages)
+    assert j.rows("SELECT id, status FROM crawl_runs ORDER BY id") == [
+        (1, "died"), (2, "stopped: no crawler joined within 1 s")]
+
+
+def test_redis_lost_every_process_exits_non_zero_and_the_run_says_so(
+        tmp_path: Path, job: list[Job]) -> None:
+    """#20 finding 4: Redis stopped mid-crawl → writer and crawlers each exit within 60 s with
+    one clear line and exit 5; the run is recorded `stopped: lost Redis …`, never finished."""
+    server, url = start_redis(tmp_path)
+    try:
+        with SlowHosts(hosts=2, pages=40, delay=0.3, first=14) as hosts:
+            sources = tmp_path / "s.yaml"
+            sources.write_text(hosts.sources_yaml(), encoding="utf-8")
+            j = Job(url, "noredis", sources, tmp_path / "a.db", tmp_path / "logs",
+                    "-s", "ARCHIVE_REDIS_TTL=3")
+            job.append(j)
+            j.start("writer")
+            j.start("crawler0")
+            j.until("a few stored pages", lambda: (j.rows("SELECT COUNT(*) FROM fetch_log")
+                                                   or [(0,)])[0][0] >= 3)
+            server.kill()
+            server.wait(10)
+            lost_at = time.monotonic()
+            codes = [j.wait("writer", 60), j.wait("crawler0", 60)]
+            assert time.monotonic() - lost_at < 60
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert codes == [5, 5], [j.log(n)[-2000:] for n in ("writer", "crawler0")]
+    status, exit_status = j.rows("SELECT status, exit_status FROM crawl_runs")[0]
+    assert status.startswith("stopped: lost Redis at") and exit_status == 5
+    crawler = j.log("crawler0")
+    assert "lost Redis at" in crawler and "closing this crawler (exit 5)" in crawler
+    assert crawler.count("Redis unreachable") <= 3, crawler[-3000:]   # no warning every 2 s
+    assert f"error: run 1 {status} (exit 5)" in j.log("writer")
+
+
+def test_a_crawler_with_other_sources_is_refused(redis_url: str, sources_file: Path,
+                                                 tmp_path: Path, job: list[Job]) -> None:
+    """#20 finding 5: one job, one registry — a crawler whose sources (file or --only) differ
+    from the writer's is refused before it crawls anything."""
+    other = tmp_path / "other.yaml"
+    text = sources_file.read_text(encoding="utf-8")
+    other.write_text(text.replace("region: 重庆高新区", "region: 重庆高新技术产业开发区"),
+                     encoding="utf-8")
+    j = Job(redis_url, "digest", sources_file, tmp_path / "a.db", tmp_path / "logs")
+    job.append(j)
+    writer = j.start("writer", "--wait-crawlers", "3")
+    j.until("the writer", lambda: j.redis.exists("fzzf:digest:ready"))
+    for args in (["--sources", str(other)], ["--sources", str(sources_file), "--only", "cq-jlp"]):
+        proc = subprocess.run([*DIST, "crawler", "--redis", redis_url, "--job", "digest", *args],
+                              cwd=REPO, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2, proc.stderr[-2000:]
+        assert "error: refused: this crawler's sources" in proc.stderr
+        assert "differ from the writer's for job 'digest'" in proc.stderr
+    assert writer.wait(60) == 4
+    assert j.rows("SELECT COUNT(*) FROM fetch_log") == [(0,)]
+
+
+def test_docs_give_every_command_option_exit_status_and_fault() -> None:
+    """#20 finding 6: docs/distributed.md (linked from the README) has the exact commands with
+    --sources, every option of both roles, the exit statuses and each fault's recovery."""
+    import argparse
+
+    from crawler import distributed
+
+    doc = (REPO / "docs" / "distributed.md").read_text(encoding="utf-8")
+    assert "(docs/distributed.md)" in (REPO / "README.md").read_text(encoding="utf-8")
+    commands = [line for line in doc.splitlines() if "-m crawler.distributed" in line
+                and line.lstrip().startswith(".venv/bin/python")]
+    assert commands and all("--sources" in c for c in commands), commands
+    seen: set[str] = set()
+    real = argparse.ArgumentParser.parse_args
+
+    def capture(self, args=None, namespace=None):  # collect both subparsers' options
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    seen.update(o for a in sub._actions for o in a.option_strings)
+        raise SystemExit(0)
+
+    argparse.ArgumentParser.parse_args = capture  # type: ignore[method-assign]
+    try:
+        with pytest.raises(SystemExit):
+            distributed.main(["writer"])
+    finally:
+        argparse.ArgumentParser.parse_args = real  # type: ignore[method-assign]
+    options = {o for o in seen if o not in ("-h", "--help", "--set")}
+    assert {"--sources", "--only", "--job", "-s", "--wait-crawlers", "--wait-writer"} <= options
+    assert [o for o in sorted(options) if f"`{o}" not in doc] == []
+    for code in (0, 2, 3, 4, 5, 75):
+        assert f"| {code} |" in doc, code
+    for fault in ("crawler killed", "writer killed", "Redis lost", "other sources"):
+        assert fault in doc, fault
