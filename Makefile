@@ -8,7 +8,7 @@ PORT   ?= 8001
 PORTAL_PORT ?= 8700
 
 .PHONY: install system-deps test lint demo crawl serve bench bench-profile bench-quality \
-	bench-analysis bench-real lock clean
+	bench-analysis bench-real bench-distributed lock clean
 
 install: $(STAMP)
 
@@ -61,6 +61,11 @@ serve: $(STAMP)
 # bare fetch vs full crawl, re-crawl, reextract, search latency at 10,000 reports.
 bench: $(STAMP)
 	$(BIN)/python -m bench.perf
+
+# Distributed mode (#20): one process vs one writer + two crawlers on 40 slow hosts (127.0.3.x,
+# 1 s per answer), default settings; wall and crawl time, peak simultaneous requests per host.
+bench-distributed: $(STAMP)
+	$(BIN)/python -m bench.distributed
 
 # Where the crawl's CPU goes (py-spy over the bench crawl; py-spy installed separately, see
 # bench/profile.py).

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import importlib
 import json
 import logging
 import os
@@ -77,7 +78,8 @@ def keys(job: str) -> dict[str, str]:
     p = f"fzzf:{job}:"
     return {name: f"{p}{name}" for name in
             ("dupefilter", "items", "ready", "validators", "crawlers", "writer", "digest", "run",
-             "queued", "hosts", "inflight", "leases", "expiry", "seq", "held", "starved")} | {
+             "queued", "hosts", "inflight", "leases", "expiry", "seq", "held", "starved",
+             "slotfree")} | {
         "prefix": p, "alive": f"{p}alive:", "busy": f"{p}busy:"}
 
 
@@ -187,6 +189,9 @@ class RedisItemsPipeline:
 
     def open_spider(self) -> None:
         self.pool = derive_pool(self.workers)
+        if self.pool is not None:  # start the workers (and their imports) before the first page
+            for _ in range(self.workers):
+                self.pool.submit(importlib.import_module, "archive.derive")
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -312,6 +317,8 @@ class DistributedCrawl:
         idle = engine is None or engine.spider is None or engine.spider_is_idle()
         if idle:
             self.server.delete(self.k["busy"] + self.id)
+            if (scheduler := self._scheduler()) is not None and hasattr(scheduler, "wake"):
+                scheduler.wake(0)  # ask again now whether the job is done (Scrapy: every 5 s)
         else:
             self.server.set(self.k["busy"] + self.id, "1", ex=self.ttl)
 
@@ -500,6 +507,8 @@ async def run_writer(redis_url: str, job: str, db: str, sources_path: str | None
                     gone = {c for c in registered - set(closed)
                             if not server.exists(k["alive"] + c)}
                     queued, leased = pending(server, k["prefix"])
+                    # A crawler pushes its `closed` record before it drops its `alive` key:
+                    # read the list after the keys, or a clean close looks like a death.
                     left = server.llen(k["items"])
             except redis.RedisError as exc:
                 now = time.monotonic()
@@ -533,7 +542,7 @@ async def run_writer(redis_url: str, job: str, db: str, sources_path: str | None
                     status, failure = f"stopped: {why}", (EXIT_INCOMPLETE, why)
                     break
                 continue
-            for c in gone:
+            for c in gone if not left else ():
                 logger.error("crawler %s stopped heart-beating; taken for dead (its leased "
                              "requests return to the queue for the others)", c)
                 closed[c] = {"crawler": c, "reason": "died"}
@@ -597,6 +606,7 @@ def run_crawler(redis_url: str, job: str, sources: str | None, only: str | None,
     from scrapy.crawler import CrawlerProcess
 
     settings = project_settings({**overrides, **crawler_settings(redis_url, job)})
+    importlib.import_module("crawler.spiders.reports")  # import while the writer starts
     k = keys(job)
     server = redis_client(redis_url)
     deadline = time.monotonic() + wait_writer

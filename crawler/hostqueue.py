@@ -8,7 +8,8 @@ CONCURRENT_REQUESTS_PER_DOMAIN leases *across all crawlers*, so
 - politeness holds for the whole crawl: no host has more requests in flight, from all crawlers
   together, than the per-host limit (shared through Redis, not split between crawlers);
 - nothing dequeued is lost: a lease lives until the engine is done with its request (response
-  scraped, items pushed, new links queued), and the holder renews it with its heartbeat. A
+  scraped, items pushed, new links queued), and the holder renews it with its heartbeat; the
+  host's slot is freed as soon as the response is in (`slotfree`). A
   crawler that dies stops renewing; its leases expire after ARCHIVE_REDIS_TTL and the next pop
   (by any crawler) puts their requests back in their hosts' queues.
 
@@ -33,6 +34,7 @@ import uuid
 from typing import Any, Self
 
 import redis
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request
 from scrapy.utils.request import request_from_dict
@@ -64,6 +66,11 @@ local function ready(host, limit)
     redis.call('ZADD', P .. 'hosts', 'NX', redis.call('INCR', P .. 'seq'), host)
   end
 end
+local function free(host)
+  if redis.call('HINCRBY', P .. 'inflight', host, -1) <= 0 then
+    redis.call('HDEL', P .. 'inflight', host)
+  end
+end
 -- end a lease; requeue = put its request back in its host's queue
 local function unlease(tok, limit, requeue)
   redis.call('ZREM', P .. 'expiry', tok)
@@ -78,9 +85,7 @@ local function unlease(tok, limit, requeue)
     redis.call('ZADD', P .. 'q:' .. host, score, member)
     redis.call('INCR', P .. 'queued')
   end
-  if redis.call('HINCRBY', P .. 'inflight', host, -1) <= 0 then
-    redis.call('HDEL', P .. 'inflight', host)
-  end
+  if redis.call('SREM', P .. 'slotfree', tok) == 0 then free(host) end
   ready(host, limit)
   return 1
 end
@@ -148,6 +153,18 @@ for i = 4, #ARGV do n = n + unlease(ARGV[i], limit, requeue) end
 return n
 """
 
+# ARGV: prefix, limit, token → 1 if the host slot was freed (the response is in; the lease stays
+# until its items are pushed)
+FREE = _LIB + """
+local tok, limit = ARGV[2], tonumber(ARGV[3])
+local v = redis.call('HGET', P .. 'leases', tok)
+if not v or redis.call('SADD', P .. 'slotfree', tok) == 0 then return 0 end
+local _, host = parse(v)
+free(host)
+ready(host, limit)
+return 1
+"""
+
 # ARGV: prefix, ttl_ms, token… → leases still held (a missing one expired and was given back)
 RENEW = _LIB + """
 local at, n = now_ms() + tonumber(ARGV[2]), 0
@@ -187,6 +204,8 @@ class HostQueueScheduler:
         self._pop = server.register_script(POP)
         self._release = server.register_script(RELEASE)
         self._renew = server.register_script(RENEW)
+        self._free = server.register_script(FREE)
+        self.tokens: dict[Request, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -196,7 +215,10 @@ class HostQueueScheduler:
         k = keys(s["ARCHIVE_REDIS_JOB"])
         server = redis_client(s["REDIS_URL"])
         df = RFPDupeFilter(server, k["dupefilter"], debug=s.getbool("DUPEFILTER_DEBUG"))
-        return cls(crawler, server, k["prefix"], df)
+        scheduler = cls(crawler, server, k["prefix"], df)
+        crawler.signals.connect(scheduler.left_downloader,
+                                signal=signals.request_left_downloader)
+        return scheduler
 
     # -- Scrapy's scheduler interface -------------------------------------------------------
     def open(self, spider: Any) -> None:
@@ -213,6 +235,7 @@ class HostQueueScheduler:
                 logger.error("could not give back %d leased request(s): %s (they return to the "
                              "queue when their lease expires)", len(self.leased), exc)
         self.leased.clear()
+        self.tokens.clear()
 
     def enqueue_request(self, request: Request) -> bool:
         try:
@@ -246,10 +269,11 @@ class HostQueueScheduler:
                            got[0])
         if len(got) < 2:
             if queued:  # requests wait for a host slot another crawler holds: ask again soon
-                self._wake(0.1)
+                self.wake(0.1)
             return None
         request = request_from_dict(pickle.loads(got[1]), spider=self.spider)
         self.leased[token] = request
+        self.tokens[request] = token
         self.crawler.stats.inc_value("scheduler/dequeued/redis")
         return request
 
@@ -281,7 +305,17 @@ class HostQueueScheduler:
             self._down(exc)
             return
         for t in done:
-            del self.leased[t]
+            self.tokens.pop(self.leased.pop(t), None)
+
+    def left_downloader(self, request: Request) -> None:
+        """The host's slot is free once the response is in (or the download failed); the lease
+        itself stays until the engine is done with the request."""
+        if (token := self.tokens.pop(request, None)) is None:
+            return
+        try:
+            self._free(args=[self.prefix, token, self.limit])
+        except redis.RedisError as exc:
+            self._down(exc)
 
     def renew(self) -> None:
         """Heartbeat: keep this crawler's leases from expiring (raises RedisError)."""
@@ -293,7 +327,8 @@ class HostQueueScheduler:
                                "more than ARCHIVE_REDIS_TTL); those requests may be fetched twice",
                                len(self.leased) - held)
 
-    def _wake(self, delay: float) -> None:
+    def wake(self, delay: float) -> None:
+        """Have the engine ask for requests (and whether it is idle) after `delay` s."""
         slot = getattr(self.crawler.engine, "_slot", None)
         if slot is not None:
             slot.nextcall.schedule(delay)

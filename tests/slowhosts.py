@@ -65,6 +65,13 @@ class SlowHosts:
         self.now: Counter[int] = Counter()
         self.peak: Counter[int] = Counter()   # most requests one host had in flight at once
         self.hits: Counter[int] = Counter()
+        self.first_hit = self.last_hit = 0.0  # monotonic times of the first and last request
+
+    def reset(self) -> None:
+        with self._lock:
+            self.peak.clear()
+            self.hits.clear()
+            self.first_hit = self.last_hit = 0.0
 
     def __enter__(self) -> Self:
         for i in range(self.n):
@@ -84,6 +91,8 @@ class SlowHosts:
         with self._lock:
             self.now[i] += 1
             self.hits[i] += 1
+            self.last_hit = time.monotonic()
+            self.first_hit = self.first_hit or self.last_hit
             self.peak[i] = max(self.peak[i], self.now[i])
 
     def _leave(self, i: int) -> None:
