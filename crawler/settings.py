@@ -13,7 +13,7 @@ COMMANDS_MODULE = "crawler.commands"  # `crawl` validates sources.yaml before st
 # -- the archive ------------------------------------------------------------------------------
 ARCHIVE_DB = os.environ.get("ARCHIVE_DB", "data/archive.db")
 ARCHIVE_WRITER = True              # this process writes the archive (False: a distributed crawler
-                                   # that hands its items to the Redis writer, see crawler.redis)
+                                   # handing its items to the Redis writer: crawler.distributed)
 ARCHIVE_REVALIDATE = True          # conditional requests for archived report pages
 ARCHIVE_REVALIDATE_DAYS = 6.0      # pages confirmed more recently are not requested (weekly crawls
                                    # revalidate everything; 0 = revalidate on every crawl)
@@ -26,7 +26,9 @@ ARCHIVE_BATCH_SIZE = 50            # pages per write transaction
 ARCHIVE_FLUSH_SECONDS = 1.0        # pending pages are written at least this often
 ARCHIVE_REDIS_JOB = None           # set by `python -m crawler.distributed crawler`: the Redis job
 ARCHIVE_REDIS_MAX_ITEMS = 2000     # distributed mode: crawlers wait while this many items queue
-ARCHIVE_REDIS_TTL = 20             # distributed mode: s without a heartbeat = crawler/writer dead
+ARCHIVE_REDIS_TTL = 20             # distributed mode: s without a heartbeat = crawler/writer dead,
+                                   # its leased requests given back; Redis unreachable this long
+                                   # ends a process (exit 5)
 # Reports as files (archive.files): a refused file is recorded with its reason, never dropped.
 ARCHIVE_FILE_MAX_PAGES = 300       # pages per PDF/OFD (a 法治政府建设年度报告 runs 5–30)
 ARCHIVE_FILE_MAX_OCR_PAGES = 30    # pages OCRed per scanned file (seconds a page)
