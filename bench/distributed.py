@@ -5,14 +5,15 @@ Serves `--hosts` report columns of `--pages` reports each on 127.0.3.1…, every
 9300–9399, then crawls the same registry (a) with one `scrapy crawl reports` process and
 (b) with `python -m crawler.distributed` — one writer and `--crawlers` crawlers — each into a fresh
 archive, with default settings. Prints wall time (launch to exit) and crawl time (first request
-to last answer at the hosts), their ratios, the highest number of simultaneous requests any host
-saw, and how many requests each crawler made.
+to last answer at the hosts), their ratios, CPU seconds (all processes), the highest number of
+simultaneous requests any host saw, and how many requests each crawler made.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import resource
 import shutil
 import socket
 import sqlite3
@@ -36,6 +37,12 @@ def redis_port() -> int:
                 continue
             return port
     raise SystemExit("no free port in 9300-9399 for redis-server")
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of every finished child process so far (their workers included)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def reports(db: Path) -> int:
@@ -103,14 +110,18 @@ def main(argv: list[str] | None = None) -> int:
         with SlowHosts(hosts=args.hosts, pages=args.pages, delay=args.delay) as hosts:
             sources = work / "sources.yaml"
             sources.write_text(hosts.sources_yaml(), encoding="utf-8")
+            cpu0 = cpu_seconds()
             one = single(sources, work / "single.db", work / "single.log")
+            cpu_one = cpu_seconds() - cpu0
             peak_one = max(hosts.peak.values())
             phase_one = hosts.last_hit - hosts.first_hit + args.delay
             hosts.reset()
             logs = work / "logs"
             logs.mkdir()
+            cpu0 = cpu_seconds()
             many, made = distributed(sources, work / "dist.db", logs,
                                      f"redis://127.0.0.1:{port}/0", args.crawlers)
+            cpu_many = cpu_seconds() - cpu0
             peak_many = max(hosts.peak.values())
             phase_many = hosts.last_hit - hosts.first_hit + args.delay
             expected = args.hosts * args.pages
@@ -122,12 +133,12 @@ def main(argv: list[str] | None = None) -> int:
           "settings (CONCURRENT_REQUESTS 32, CONCURRENT_REQUESTS_PER_DOMAIN 2)")
     print("wall = launch to exit (process start-up included); crawl = first request to last "
           "answer, as the hosts saw it")
-    print(f"{'':24}{'wall s':>8}{'ratio':>7}{'crawl s':>9}{'ratio':>7}{'peak/host':>11}"
-          "  reports  requests per crawler")
-    print(f"{'one process':24}{one:8.1f}{1:7.2f}{phase_one:9.1f}{1:7.2f}{peak_one:11d}"
-          f"  {got[0]:7d}")
+    print(f"{'':24}{'wall s':>8}{'ratio':>7}{'crawl s':>9}{'ratio':>7}{'CPU s':>7}"
+          f"{'peak/host':>11}  reports  requests per crawler")
+    print(f"{'one process':24}{one:8.1f}{1:7.2f}{phase_one:9.1f}{1:7.2f}{cpu_one:7.1f}"
+          f"{peak_one:11d}  {got[0]:7d}")
     print(f"{f'{args.crawlers} crawlers + writer':24}{many:8.1f}{many / one:7.2f}"
-          f"{phase_many:9.1f}{phase_many / phase_one:7.2f}{peak_many:11d}"
+          f"{phase_many:9.1f}{phase_many / phase_one:7.2f}{cpu_many:7.1f}{peak_many:11d}"
           f"  {got[1]:7d}  {' / '.join(map(str, made))}")
     if got != (expected, expected):
         print(f"warning: expected {expected} reports each")
