@@ -48,7 +48,7 @@ import redis
 import redis.asyncio as aioredis
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 from scrapy.http import Request
 
 from archive.derive import Derived
@@ -71,7 +71,8 @@ EXIT_INCOMPLETE = 4     # work lost or left: a crawler died with nobody to finis
 EXIT_REDIS_LOST = 5     # Redis unreachable for longer than ARCHIVE_REDIS_TTL
 HEARTBEAT_SECONDS = 2.0  # keep ARCHIVE_REDIS_TTL (settings) well above this
 SEP = b"\0"             # item = JSON header, NUL, raw body bytes (JSON never contains a raw NUL)
-CRAWLER_EXIT = {"finished": 0, "writer_gone": EXIT_INCOMPLETE, "redis_lost": EXIT_REDIS_LOST}
+CRAWLER_EXIT = {"finished": 0, "writer_gone": EXIT_INCOMPLETE, "redis_lost": EXIT_REDIS_LOST,
+                "no_writer": 1, "sources_refused": EXIT_SOURCES}
 
 
 def keys(job: str) -> dict[str, str]:
@@ -273,6 +274,10 @@ class DistributedCrawl:
         self.ttl = s.getint("ARCHIVE_REDIS_TTL")
         self.last_contact = time.monotonic()
         self.redis_down = False
+        self.joined = False
+        self.job = s["ARCHIVE_REDIS_JOB"]
+        self.wait_writer = s.getfloat("ARCHIVE_REDIS_WAIT_WRITER", 300)
+        self.digest = s.get("ARCHIVE_REDIS_SOURCES_DIGEST")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -284,10 +289,26 @@ class DistributedCrawl:
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
-    def spider_opened(self) -> None:
-        run = self.server.get(self.k["ready"])
-        if run is None:  # run_crawler waits for it; only a writer that just ended gets here
-            logger.error("no archive writer for job %s: items will wait in Redis", self.k["ready"])
+    async def spider_opened(self) -> None:
+        """Wait for the writer (Scrapy has started meanwhile; no request is queued before the
+        writer has cleared the job), check the registry's digest, then join."""
+        deadline = time.monotonic() + self.wait_writer
+        while (run := self.server.get(self.k["ready"])) is None:
+            if time.monotonic() > deadline:
+                print(f"error: no archive writer for job {self.job!r} at {self.url} after "
+                      f"{self.wait_writer:.0f} s; start `python -m crawler.distributed writer` "
+                      "first", file=sys.stderr)
+                raise CloseSpider("no_writer")
+            await asyncio.sleep(0.25)
+        theirs = (self.server.get(self.k["digest"]) or b"").decode()
+        if self.digest is not None and theirs != self.digest:
+            print(f"error: refused: this crawler's sources ({self.crawler.spider.sources_path}; "
+                  f"{len(self.crawler.spider.sources)} selected; digest {self.digest[:12]}) "
+                  f"differ from the writer's for job {self.job!r} (digest {theirs[:12] or 'none'})"
+                  "; start the crawler with the writer's --sources file and --only",
+                  file=sys.stderr)
+            raise CloseSpider("sources_refused")
+        self.joined = True
         self.server.sadd(self.k["crawlers"], self.id)
         self._heartbeat_once()
         self._beat = asyncio.get_running_loop().create_task(self._heartbeat())
@@ -360,6 +381,8 @@ class DistributedCrawl:
     def spider_closed(self, reason: str) -> None:
         if self._beat is not None:
             self._beat.cancel()
+        if not self.joined:  # refused or no writer: nothing to tell
+            return
         stats = self.crawler.stats
         record = {"type": "closed", "crawler": self.id, "reason": reason,
                   "not_revalidated": getattr(self.crawler.spider, "not_revalidated", 0),
@@ -605,26 +628,13 @@ def run_crawler(redis_url: str, job: str, sources: str | None, only: str | None,
                 overrides: dict[str, str], wait_writer: float) -> int:
     from scrapy.crawler import CrawlerProcess
 
-    settings = project_settings({**overrides, **crawler_settings(redis_url, job)})
-    importlib.import_module("crawler.spiders.reports")  # import while the writer starts
-    k = keys(job)
-    server = redis_client(redis_url)
-    deadline = time.monotonic() + wait_writer
-    while not server.exists(k["ready"]):
-        if time.monotonic() > deadline:
-            print(f"error: no archive writer for job {job!r} at {redis_url} after "
-                  f"{wait_writer:.0f} s; start `python -m crawler.distributed writer` first",
-                  file=sys.stderr)
-            return 1
-        time.sleep(0.5)
-    mine = sources_digest(selected_sources(sources, only))
-    theirs = (server.get(k["digest"]) or b"").decode()
-    if mine != theirs:
-        print(f"error: refused: this crawler's sources ({sources or DEFAULT_SOURCES}"
-              f"{', --only ' + only if only else ''}; digest {mine[:12]}) differ from the "
-              f"writer's for job {job!r} (digest {theirs[:12] or 'none'}); start the crawler "
-              "with the writer's --sources file and --only", file=sys.stderr)
-        return EXIT_SOURCES
+    # Scrapy starts at once, the writer is awaited in DistributedCrawl.spider_opened: the two
+    # start-ups overlap.
+    settings = project_settings({
+        **overrides, **crawler_settings(redis_url, job),
+        "ARCHIVE_REDIS_WAIT_WRITER": wait_writer,
+        "ARCHIVE_REDIS_SOURCES_DIGEST": sources_digest(selected_sources(sources, only))})
+    redis_client(redis_url).ping()  # unreachable: one line, exit 5 (main)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler("reports")
     kwargs = {k: v for k, v in (("sources", sources), ("only", only)) if v}
@@ -638,7 +648,7 @@ def run_crawler(redis_url: str, job: str, sources: str | None, only: str | None,
                ("lost_links", "lost_items")) if crawler.stats else 0
     if code == 0 and lost:
         code = EXIT_INCOMPLETE
-    if code:
+    if code and reason not in ("no_writer", "sources_refused"):  # those said so already
         print(f"error: crawler closed ({reason}; {lost} link(s)/item(s) lost), exit {code}",
               file=sys.stderr)
     return code
