@@ -20,6 +20,7 @@ from scrapy.utils.response import response_status_message
 from archive.store import Archive
 from archive.urls import host_of
 from crawler.listing import looks_like_column
+from crawler.redis_keys import RedisValidators
 
 
 class SourceHostsMiddleware:
@@ -81,8 +82,6 @@ class ConditionalRequestMiddleware:
         fresh_days = settings.getfloat("ARCHIVE_REVALIDATE_DAYS")
         if not settings.getbool("ARCHIVE_WRITER") and settings.get("ARCHIVE_REDIS_JOB"):
             # A distributed crawler may not see the archive: the writer published what it needs.
-            from crawler.distributed import RedisValidators
-
             return cls(RedisValidators(redis.Redis.from_url(settings["REDIS_URL"]),
                                        settings["ARCHIVE_REDIS_JOB"]), fresh_days)
         return cls(Archive(settings["ARCHIVE_DB"]), fresh_days)

@@ -23,15 +23,17 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 
 from archive import exploration
+from archive.constants import EXIT_UNHEALTHY, FetchOutcome, PageResult
 from archive.derive import Derived, derive
 from archive.files import DEFAULT_LIMITS, FileLimits
 from archive.health import DEFAULT_FAIL_ON, save_health, unhealthy
+from archive.ingest import Entry, Ingest, PageEntry
+from archive.pages import Outcome
 from archive.store import Archive
 from crawler.items import ExploreRecord, FailureItem, PageItem
 from crawler.sources import Source
 
 logger = logging.getLogger(__name__)
-EXIT_UNHEALTHY = 3  # exit status of a crawl in which some source is blocked, failing or changed
 
 
 def exit_with_parent(crawl_pid: int) -> None:
@@ -103,6 +105,7 @@ class ArchiveWriter:
         self.workers = worker_count(config.workers)
         self.max_pending = 4 * config.batch_size
         self.archive: Archive | None = None
+        self.ingest: Ingest | None = None
         self.pool: Executor | None = None
         self.queue: queue.Queue[_Pending | None] = queue.Queue()
         self.writer: threading.Thread | None = None
@@ -117,6 +120,7 @@ class ArchiveWriter:
         exploration.ensure_schema(self.archive.db)
         self.archive.save_sources(s.as_row() for s in self.sources.values())
         self.run_id = self.archive.start_run(self.sources, mode=self.config.mode)
+        self.ingest = Ingest(self.archive, self.run_id)
         self.pool = derive_pool(self.workers)
         # The writer thread owns the archive connection from here on.
         self.writer = threading.Thread(target=self._writer_loop, name="archive-writer",
@@ -204,59 +208,41 @@ class ArchiveWriter:
                 self._write_batch(batch)
 
     def _write_batch(self, batch: list[_Pending]) -> None:
-        assert self.archive is not None
-        try:
-            with self.archive.db.atomic():
-                self.archive.begin_deferred_index()
-                try:
-                    for entry in batch:
-                        self._write(entry)
-                finally:
-                    self.archive.flush_index()
-        except Exception:  # never let the writer die: the crawl would lose every later page
-            logger.exception("could not write a batch of %d pages", len(batch))
+        assert self.ingest is not None
+        outcomes = self.ingest.write_batch([self._entry(p) for p in batch])
+        for pending, out in zip(batch, outcomes, strict=True):
+            if out is not None:
+                self._account(pending.item, out)
 
-    def _write(self, entry: _Pending) -> None:
-        assert self.archive is not None
-        item = entry.item
+    @staticmethod
+    def _entry(pending: _Pending) -> Entry:
+        item = pending.item
+        if isinstance(item, FailureItem | ExploreRecord):
+            return item
+        return PageEntry(item.capture, pending.derived, item.is_listing, item.note,
+                         pending.error if pending.derived is None else None)
+
+    def _account(self, item: PageItem | FailureItem | ExploreRecord, out: Outcome) -> None:
+        """Count an outcome for the run record and log what an operator wants to see."""
         if isinstance(item, ExploreRecord):
-            exploration.record(self.archive.db, item.kind, item.row, self.run_id)
-            if item.source_row is not None:
-                self.archive.save_sources([item.source_row])
             return
         if isinstance(item, FailureItem):
-            self.archive.log_failure(url=item.url, source=item.source, role=item.role,
-                                     outcome=item.outcome, reason=item.reason,
-                                     retries=item.retries, run_id=self.run_id)
-            self._count(item.source, item.outcome)
+            self._count(item.source, out.outcome)
             return
         cap = item.capture
-        error = entry.error
-        if entry.derived is not None:
-            mark = self.archive.index_mark()
-            try:
-                with self.archive.db.atomic():
-                    out = self.archive.commit(cap, entry.derived, self.run_id,
-                                              is_listing=item.is_listing, note=item.note)
-            except Exception as exc:
-                self.archive.drop_index_ops(mark)
-                logger.exception("could not archive %s", cap.url)
-                error = f"{type(exc).__name__}: {exc}"
-            else:
-                self._count(cap.source, out.outcome, out.result)
-                if out.result == "listing" or (item.is_listing and out.outcome == "not_modified"):
-                    self.by_source[cap.source]["listing_pages"] += 1
-                    self.by_source[cap.source]["listing_items"] += item.links
-                    self.by_source[cap.source]["listing_truncated"] += int(item.truncated)
-                if out.result in ("report_new", "report_changed"):
-                    logger.info("%s %s (%s)", out.result.replace("_", " "), cap.url, cap.source)
-                elif out.outcome == "http_error":
-                    logger.warning("HTTP %s for %s (%s)", cap.status, cap.url, cap.source)
-                return
-        self.archive.log_failure(url=cap.url, source=cap.source, role=cap.role, outcome="error",
-                                 reason=f"archive error: {error}"[:500], status=cap.status,
-                                 run_id=self.run_id)
-        self._count(cap.source, "error")
+        if out.outcome == FetchOutcome.ERROR:
+            self._count(cap.source, out.outcome)
+            return
+        self._count(cap.source, out.outcome, out.result)
+        if out.result == PageResult.LISTING or (item.is_listing
+                                                and out.outcome == FetchOutcome.NOT_MODIFIED):
+            self.by_source[cap.source]["listing_pages"] += 1
+            self.by_source[cap.source]["listing_items"] += item.links
+            self.by_source[cap.source]["listing_truncated"] += int(item.truncated)
+        if out.result in (PageResult.REPORT_NEW, PageResult.REPORT_CHANGED):
+            logger.info("%s %s (%s)", out.result.replace("_", " "), cap.url, cap.source)
+        elif out.outcome == FetchOutcome.HTTP_ERROR:
+            logger.warning("HTTP %s for %s (%s)", cap.status, cap.url, cap.source)
 
     def _count(self, source: str, outcome: str, result: str | None = None) -> None:
         self.counts[outcome] += 1

@@ -1,4 +1,5 @@
-"""The import rules (#19), read from the source with `ast` — imports inside functions included:
+"""The import rules (#19), read from the source with `ast` — imports inside functions included
+(only `if TYPE_CHECKING:` blocks, which never run, are left out):
 
 - no import circles among the project's modules;
 - archive/ imports neither Scrapy nor crawler/ (it is importable and testable without them);
@@ -39,7 +40,13 @@ def imported_names(path: Path, name: str) -> list[tuple[str, int]]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: list[tuple[str, int]] = []
+    # `if TYPE_CHECKING:` blocks never run: a mixin may name its host class for the type checker.
+    type_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
+                 and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
+                 for stmt in block.body for n in ast.walk(stmt)}
     for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
         if isinstance(node, ast.Import):
             found += [(alias.name, node.lineno) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -107,9 +114,11 @@ def test_the_checker_sees_a_circle_and_function_level_imports(tmp_path: Path) ->
     """The checks themselves can fail: a circle through an import inside a function is found."""
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     src = tmp_path / "m.py"
-    src.write_text("import os\n\ndef f():\n    from crawler.x import y\n    import sqlite3\n")
+    src.write_text("import os\nif TYPE_CHECKING:\n    import typed_only\n\ndef f():\n"
+                   "    from crawler.x import y\n    if True:\n        import sqlite3\n")
     names = [n for n, _ in imported_names(src, "crawler.m")]
     assert {"crawler.x", "crawler.x.y", "sqlite3", "os"} <= set(names)
+    assert "typed_only" not in names
     assert SQL.search('db.execute("SELECT id FROM crawl_runs")')
     assert SQL.search("INSERT OR IGNORE INTO payloads")
     assert not SQL.search("Select the listing adapter first")

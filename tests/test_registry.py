@@ -17,9 +17,10 @@ from crawler.registry_checks import (
     coverage,
     issuer_problems,
     lone_report_warnings,
+    main,
     stats,
 )
-from crawler.sources import DEFAULT_SOURCES, LEVELS, Source, load_sources, main
+from crawler.sources import DEFAULT_SOURCES, LEVELS, Source, load_sources
 from tests.portal import PORTAL_ROOT
 
 SOURCES = load_sources(DEFAULT_SOURCES)

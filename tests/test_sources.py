@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sources import SourcesError, load_sources, main
+from crawler.registry_checks import main
+from crawler.sources import SourcesError, load_sources
 
 GOOD = """sources:
   - name: cq-jlp

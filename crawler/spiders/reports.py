@@ -26,35 +26,13 @@ from archive.files import sniff
 from archive.store import NETWORK_ERROR, SKIPPED, Capture
 from crawler.attachments import date_near, file_links, has_file_links, is_file_url
 from crawler.discovery import DiscoveryMixin, listing_meta
+from crawler.failures import describe_failure
 from crawler.items import FailureItem, PageItem
 from crawler.listing import Discovery, discover, hanweb, looks_like_column, next_dataproxy
 from crawler.middlewares import FreshEnough
 from crawler.sources import DEFAULT_SOURCES, Source, load_sources
 
 LISTING_ROLES = ("start", "listing", "dataproxy")
-
-
-def describe_failure(failure: Failure) -> str:
-    """A short, stable reason for a failed download, for the fetch log."""
-    name, message = failure.type.__name__, failure.getErrorMessage()
-    text = f"{name} {message}".lower()
-    if ("maxsize" in text or "max size" in text or "larger than download" in text
-            or "cancelled" in text):
-        # Scrapy cancels a download only when it outgrows DOWNLOAD_MAXSIZE.
-        kind = "refused: larger than DOWNLOAD_MAXSIZE"
-    elif "timeout" in text or "timed out" in text:
-        kind = "timeout"
-    elif "dataloss" in text or "data loss" in text or "partial" in text:
-        kind = "truncated body"
-    elif "refused" in text:
-        kind = "connection refused"
-    elif "lost" in text or "reset" in text or "connectiondone" in text:
-        kind = "connection lost"
-    elif "dns" in text or "resolve" in text:
-        kind = "DNS lookup failed"
-    else:
-        kind = "download failed"
-    return f"{kind} ({name}: {message})"[:500]
 
 
 def response_headers(response: Response) -> dict[str, str]:
