@@ -27,7 +27,7 @@ OPTIONAL = ("adcode", "level", "hosts", "cms", "evidence", "hints", "notes", "ki
 # report columns; directory: a page listing government websites (candidate portals).
 KINDS = ("column", "portal", "directory")
 COVERS_FIELDS = {"name": str, "adcode": str, "level": str}
-HINTS = {"max_listing_pages": int, "link_pattern": str}
+HINTS = {"max_listing_pages": int}  # hints.link_pattern (validated, never read) removed in #19
 
 
 class SourcesError(ValueError):
