@@ -17,6 +17,9 @@ module only writes.
 from __future__ import annotations
 
 import logging
+import os
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -168,3 +171,36 @@ def write_batch(archive: Archive, entries: Sequence[Entry],
                 run_id: int | None = None) -> list[Outcome | None]:
     """`Ingest(archive, run_id).write_batch(entries)`."""
     return Ingest(archive, run_id).write_batch(entries)
+
+
+def serve(db_path: str, run_id: int | None, inbox: Any, outbox: Any, parent_pid: int) -> None:
+    """A writer process: batches of entries from `inbox` (a multiprocessing queue; None ends),
+    each batch's outcomes to `outbox`, in order. It runs the SQLite and search-index work in a
+    process of its own, so none of it takes the crawl process's CPU or its GIL."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+    exit_with_parent(parent_pid)
+    archive = Archive(db_path)
+    ingest = Ingest(archive, run_id)
+    try:
+        while (batch := inbox.get()) is not None:
+            outbox.put(ingest.write_batch(batch))
+    finally:
+        archive.close()
+        outbox.put(("cpu", time.process_time()))  # the last message: this process's CPU seconds
+
+
+def exit_with_parent(pid: int) -> None:
+    """End this process when process `pid` is gone (even after SIGKILL, which leaves it no chance
+    to end its children). A worker's initializer."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(2)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -44,58 +44,72 @@ def corpus(root: Path, n: int) -> list[tuple[PageItem, Derived]]:
     return out[:n]
 
 
-def children_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
-async def run(db: Path, pages: list[tuple[PageItem, Derived]]) -> tuple[float, float, float]:
+async def run(db: Path, pages: list[tuple[PageItem, Derived]],
+              process: bool) -> tuple[float, float, float]:
     """(crawl-process CPU s, wall s, child CPU s) for writing `pages` through a whole run."""
     names = sorted({item.capture.source for item, _ in pages})
     sources = {n: Source(name=n, region="城东区", start_urls=(f"http://127.0.0.1/{n}/",))
                for n in names}
-    writer = ArchiveWriter(WriterConfig(str(db), workers=0, ledger_as_of="2026-12-01"), sources)
-    cpu0, wall0, child0 = time.process_time(), time.perf_counter(), children_cpu()
+    writer = ArchiveWriter(WriterConfig(str(db), workers=0, ledger_as_of="2026-12-01",
+                                        writer_process=process), sources)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
     writer.open()
     for item, derived in pages:
         await writer.submit(item, derived)
     writer.close()
-    return (time.process_time() - cpu0, time.perf_counter() - wall0, children_cpu() - child0)
+    return (time.process_time() - cpu0, time.perf_counter() - wall0, writer.writer_cpu)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", type=int, default=150)
     parser.add_argument("--large", type=int, default=450)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per mode; medians printed")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         pages = corpus(root, args.large)
         reports = sum(1 for _, d in pages if d.extraction and d.extraction.kind == "report")
         print(f"{len(pages)} pages derived ({reports} reports)")
-        run_sync(root / "warm.db", pages[:20])  # imports, division tables, forkserver: not timed
-        results = {}
-        for n in (args.small, args.large):
-            db = root / f"w{n}.db"
-            cpu, wall, child = run_sync(db, pages[:n])
-            archive = Archive(db)
-            stored = archive.db.execute("SELECT count(*) FROM reports").fetchone()[0]
-            hits = archive.db.execute("SELECT count(*) FROM reports_search "
-                                      "WHERE reports_search MATCH 'bi:法治'").fetchone()[0]
-            archive.close()
-            assert stored == n and hits == n, (stored, hits, n)
-            results[n] = (cpu, wall, child)
-            print(f"{n} reports: crawl-process CPU {cpu:.2f} s, child-process CPU {child:.2f} s, "
-                  f"wall {wall:.2f} s; {stored} stored, {hits} found by search")
-        (c1, w1, k1), (c2, w2, k2) = results[args.small], results[args.large]
-        dn = args.large - args.small
-        print(f"marginal per report: crawl process {1000 * (c2 - c1) / dn:.2f} ms CPU, "
-              f"writer process {1000 * (k2 - k1) / dn:.2f} ms CPU, "
-              f"wall {1000 * (w2 - w1) / dn:.2f} ms")
+        for process in (False, True):
+            runs = [measure(root, pages, args.small, args.large, process, i)
+                    for i in range(args.repeat)]
+            crawl, writer = (statistics.median(r[k] for r in runs) for k in (0, 1))
+            print(f"== {'writer process' if process else 'writer thread'}: median of "
+                  f"{args.repeat}: crawl process {crawl:.2f} ms CPU per report, writer process "
+                  f"{writer:.2f} ms CPU per report")
 
 
-def run_sync(db: Path, pages: list[tuple[PageItem, Derived]]) -> tuple[float, float, float]:
-    return asyncio.run(run(db, pages))
+def measure(root: Path, pages: list[tuple[PageItem, Derived]], small: int, large: int,
+            process: bool, rep: int) -> tuple[float, float]:
+    """(crawl-process, writer-process) marginal CPU ms per report."""
+    where = "writer process" if process else "writer thread (in the crawl process)"
+    print(f"-- {where}")
+    run_sync(root / f"warm{process}{rep}.db", pages[:20], process)  # imports, tables: not timed
+    results = {}
+    for n in (small, large):
+        db = root / f"w{n}{process}{rep}.db"
+        cpu, wall, child = run_sync(db, pages[:n], process)
+        archive = Archive(db)
+        stored = archive.db.execute("SELECT count(*) FROM reports").fetchone()[0]
+        hits = archive.db.execute("SELECT count(*) FROM reports_search "
+                                  "WHERE reports_search MATCH 'bi:法治'").fetchone()[0]
+        archive.close()
+        assert stored == n and hits == n, (stored, hits, n)
+        results[n] = (cpu, wall, child)
+        print(f"{n} reports: crawl-process CPU {cpu:.2f} s, writer-process CPU {child:.2f} s, "
+              f"wall {wall:.2f} s; {stored} stored, {hits} found by search")
+    (c1, w1, k1), (c2, w2, k2) = results[small], results[large]
+    dn = large - small
+    print(f"marginal per report: crawl process {1000 * (c2 - c1) / dn:.2f} ms CPU, "
+          f"writer process {1000 * (k2 - k1) / dn:.2f} ms CPU, "
+          f"wall {1000 * (w2 - w1) / dn:.2f} ms")
+    return 1000 * (c2 - c1) / dn, 1000 * (k2 - k1) / dn
+
+
+def run_sync(db: Path, pages: list[tuple[PageItem, Derived]],
+             process: bool) -> tuple[float, float, float]:
+    return asyncio.run(run(db, pages, process))
 
 
 if __name__ == "__main__":

@@ -20,10 +20,10 @@ from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from archive.constants import utcnow
 from archive.decode import decode_body
 from archive.divisions import resolve
 from archive.exploration import ACTIVE, KnownState, read_known, stored_listing
-from archive.store import utcnow
 from crawler.explore import (
     Candidate,
     check_site_id,

@@ -20,10 +20,11 @@ from twisted.python.failure import Failure
 
 from archive.attachments import is_stub
 from archive.classify import classify_title
+from archive.constants import FetchOutcome
 from archive.decode import decode_body
 from archive.extract import Extraction, extract_page
 from archive.files import sniff
-from archive.store import NETWORK_ERROR, SKIPPED, Capture
+from archive.pages import Capture
 from crawler.attachments import date_near, file_links, has_file_links, is_file_url
 from crawler.discovery import DiscoveryMixin, listing_meta
 from crawler.failures import describe_failure
@@ -227,8 +228,10 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
             elif "max redirections" in reason:
                 reason = f"redirect loop or chain too long ({reason})"
             self.logger.info("skipped %s: %s", request.url, reason)
-            yield FailureItem(request.url, source.name, role, SKIPPED, reason, retries)
+            yield FailureItem(request.url, source.name, role, FetchOutcome.SKIPPED, reason,
+                              retries)
             return
         reason = describe_failure(failure)
         self.logger.warning("network error on %s: %s", request.url, reason)
-        yield FailureItem(request.url, source.name, role, NETWORK_ERROR, reason, retries)
+        yield FailureItem(request.url, source.name, role, FetchOutcome.NETWORK_ERROR, reason,
+                          retries)
