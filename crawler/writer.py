@@ -257,6 +257,13 @@ class ArchiveWriter:
 
     def _writer_died(self) -> None:
         """Record the batches a dead writer process left unwritten as errors, from here."""
+        while self.in_flight:  # outcomes it sent before it died are real: take them first
+            try:
+                outcomes = self.outbox.get(timeout=0.5)
+            except queue.Empty:
+                break
+            if isinstance(outcomes, list):
+                self._account_batch(self.in_flight.popleft()[0], outcomes)
         if not self.in_flight:
             return
         assert self.archive is not None and self.proc is not None
