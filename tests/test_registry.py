@@ -62,7 +62,7 @@ def test_every_cms_family_in_the_registry_has_a_fixture_site() -> None:
 
 # Issue #14 part 4: what the grown registry reached (floors that keep it from shrinking), and the
 # issue's targets, which the stored pages did not allow yet (docs/registry.md says what was searched).
-REACHED = {"sources": 299, "cities": 59, "counties": 114, "province_portals": 19, "directories": 4}
+REACHED = {"sources": 489, "cities": 119, "counties": 214, "province_portals": 22, "directories": 4}
 TARGETS = {"sources": 350, "cities": 100, "counties": 150, "province_portals": 31, "directories": 3}
 
 
