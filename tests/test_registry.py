@@ -103,9 +103,8 @@ def test_every_province_has_six_entries() -> None:
 
 
 def test_every_lone_report_url_has_a_portal_or_a_reason() -> None:
-    # The three left are being reworked on another branch (see lone_report_warnings).
-    left = {w.split(":")[0] for w in lone_report_warnings(SOURCES)}
-    assert left <= {"gx-sft", "hlj-gov", "hlj-sft-gov"}
+    # Every lone report URL left says why in its notes (lone_report_warnings lists those that don't).
+    assert lone_report_warnings(SOURCES) == []
     # A lone report made a portal keeps its report as a start URL, beside the site's home page.
     converted = [s for s in SOURCES if s.kind == "portal" and s.notes
                  and s.notes.startswith("lone report URL made a portal")]
