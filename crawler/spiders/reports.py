@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 from archive.attachments import is_stub
 from archive.classify import classify_title
 from archive.decode import decode_body
+from archive.exploration import stored_listing
 from archive.extract import Extraction, extract_page
 from archive.files import sniff
 from archive.store import NETWORK_ERROR, SKIPPED, Capture
@@ -202,29 +203,47 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
                       source: Source) -> tuple[Extraction | None, list[Request]]:
         """A detail page's links to report files (附件): the page's extraction (done here, once,
         only for pages that link files) and requests for the files, carrying the page's title,
-        date and publisher. When the page has the report's text the files are kept as copies."""
-        if (response.status != 200 or "file_link" in response.meta
-                or not has_file_links(response.body)):
+        date and publisher. When the page has the report's text the files are kept as copies.
+        A page answering 304 has its files revalidated from its archived copy: the report behind
+        an unchanged 详见附件 page is revisited like any other."""
+        if "file_link" in response.meta:
+            return None, []
+        depth = response.meta.get("listing_depth", 0)
+        if response.status == 304:
+            return None, self._unchanged_page_files(response.url, source, depth)
+        if response.status != 200 or not has_file_links(response.body):
             return None, []
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-        if sniff(response.body, response.url, content_type).format != "html":
+        return self._page_files(response.url, response.body, content_type, source, depth)
+
+    def _unchanged_page_files(self, url: str, source: Source, depth: int) -> list[Request]:
+        db = Path(self.settings["ARCHIVE_DB"] or "")
+        if not db.is_file():  # a distributed crawler without the archive: nothing to read
+            return []
+        stored = stored_listing(db, url)
+        if stored is None or not has_file_links(stored[0]):
+            return []
+        return self._page_files(url, stored[0], stored[1], source, depth)[1]
+
+    def _page_files(self, url: str, body: bytes, content_type: str, source: Source,
+                    depth: int) -> tuple[Extraction | None, list[Request]]:
+        if sniff(body, url, content_type).format != "html":
             return None, []
-        ex = extract_page(response.body, content_type, response.url)
+        ex = extract_page(body, content_type, url)
         titled = classify_title(ex.title or "").is_report
-        text = decode_body(response.body, content_type).text
-        links = file_links(text, response.url, all_documents=titled)
+        text = decode_body(body, content_type).text
+        links = file_links(text, url, all_documents=titled)
         if not links:
             return ex, []
         stub = is_stub(ex.text)
         if titled and stub and ex.kind != "report":
             ex.reason += f"; its text is in {len(links)} linked file(s)"
-        self.logger.info("%s links %d file(s)%s", response.url, len(links),
+        self.logger.info("%s links %d file(s)%s", url, len(links),
                          " (report text in the file)" if titled and stub else "")
-        depth = response.meta.get("listing_depth", 0)
         requests = [
             self._request(link.url, source, "detail", depth, handle_httpstatus_list=[304],
                           link_text=link.text, file_link={
-                              "text": link.text, "linked_from": response.url,
+                              "text": link.text, "linked_from": url,
                               "page_title": ex.title if titled else None,
                               "published": ex.published, "publisher": ex.publisher,
                               "page_is_report": ex.kind == "report" and not stub})
