@@ -130,6 +130,9 @@ class Archive:
                 self.db.execute("UPDATE reports SET format = 'html' WHERE format IS NULL")
         if "link" not in self.db["captures"].columns_dict:
             self.db["captures"].add_column("link", str)
+        # the files a page linked (`linked_files`): an unchanged page's files are revalidated
+        self.db.execute("CREATE INDEX IF NOT EXISTS idx_captures_linked_from ON captures "
+                        "(json_extract(link, '$.linked_from')) WHERE link IS NOT NULL")
 
     def _create_v1(self) -> None:
         db = self.db
@@ -419,6 +422,25 @@ class Archive:
             return {}
         headers = {k.lower(): v for k, v in json.loads(row[0] or "{}").items()}
         return {k: headers[k] for k in ("etag", "last-modified") if headers.get(k)}
+
+    def linked_files(self, url: str) -> list[tuple[str, dict[str, Any]]]:
+        """The files captured as linked from the page `url` (a report page's 附件, a 详见附件
+        stub's report), each with the link context it was last found by."""
+        rows = self.db.execute(
+            "SELECT url, link FROM captures WHERE link IS NOT NULL AND "
+            "json_extract(link, '$.linked_from') = ? ORDER BY id", [url]).fetchall()
+        return list({file: json.loads(link) for file, link in rows}.items())
+
+    def linked_files_by_page(self) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+        """`linked_files` of every page at once, keyed by the page's canonical URL (what a
+        distributed crawl's writer publishes to its crawlers)."""
+        pages: dict[str, dict[str, dict[str, Any]]] = {}
+        for file, link in self.db.execute("SELECT url, link FROM captures WHERE link IS NOT NULL "
+                                          "ORDER BY id").fetchall():
+            context = json.loads(link)
+            if context.get("linked_from"):
+                pages.setdefault(canonical_url(context["linked_from"]), {})[file] = context
+        return {page: list(files.items()) for page, files in pages.items()}
 
     def days_since_confirmed(self, url: str) -> float | None:
         """Days since this URL last answered 200 or 304, or None if it never did."""

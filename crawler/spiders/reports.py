@@ -21,7 +21,6 @@ from twisted.python.failure import Failure
 from archive.attachments import is_stub
 from archive.classify import classify_title
 from archive.decode import decode_body
-from archive.exploration import stored_listing
 from archive.extract import Extraction, extract_page
 from archive.files import sniff
 from archive.store import NETWORK_ERROR, SKIPPED, Capture
@@ -29,7 +28,7 @@ from crawler.attachments import date_near, file_links, has_file_links, is_file_u
 from crawler.discovery import DiscoveryMixin, listing_meta
 from crawler.items import FailureItem, PageItem
 from crawler.listing import Discovery, discover, hanweb, looks_like_column, next_dataproxy
-from crawler.middlewares import FreshEnough
+from crawler.middlewares import FreshEnough, Validators, open_validators
 from crawler.sources import DEFAULT_SOURCES, Source, load_sources
 
 LISTING_ROLES = ("start", "listing", "dataproxy")
@@ -82,6 +81,7 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
         self._listing_hashes: defaultdict[str, set[str]] = defaultdict(set)
         self._listing_urls: defaultdict[str, set[str]] = defaultdict(set)
         self.not_revalidated = 0
+        self._validators: Validators | None = None  # opened on the first unchanged report page
 
     async def start(self) -> AsyncIterator[Request]:
         for source in list(self.sources.values()):
@@ -188,6 +188,9 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         self.discovery_closed()
+        close = getattr(self._validators, "close", None)
+        if close is not None:
+            close()
 
     # -- reports as files (#15) ------------------------------------------------------------
     def _file_meta(self, response: Response, url: str, text: str) -> dict[str, Any]:
@@ -217,13 +220,13 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
         return self._page_files(response.url, response.body, content_type, source, depth)
 
     def _unchanged_page_files(self, url: str, source: Source, depth: int) -> list[Request]:
-        db = Path(self.settings["ARCHIVE_DB"] or "")
-        if not db.is_file():  # a distributed crawler without the archive: nothing to read
-            return []
-        stored = stored_listing(db, url)
-        if stored is None or not has_file_links(stored[0]):
-            return []
-        return self._page_files(url, stored[0], stored[1], source, depth)[1]
+        """Requests for the files the archive holds as linked from `url`, each with the link
+        context it was found by (title, date and publisher of the page)."""
+        if self._validators is None:  # the archive, or Redis for a distributed crawler
+            self._validators = open_validators(self.settings)
+        return [self._request(file, source, "detail", depth, handle_httpstatus_list=[304],
+                              link_text=link.get("text"), file_link=link)
+                for file, link in self._validators.linked_files(url)]
 
     def _page_files(self, url: str, body: bytes, content_type: str, source: Source,
                     depth: int) -> tuple[Extraction | None, list[Request]]:
