@@ -108,9 +108,8 @@ def read_known(path: str | Path) -> KnownState:
 
 
 def stored_listing(path: str | Path, url: str) -> tuple[bytes, str] | None:
-    """(body, Content-Type) of the last 200 capture of a page, for a 304 answer: the links of an
-    unchanged listing, and the files (附件) of an unchanged report page, are followed from the
-    archived copy."""
+    """(body, Content-Type) of the last 200 capture of a listing page, for a 304 answer: the
+    links of an unchanged listing are followed from the archived copy."""
     from archive.urls import canonical_url
 
     conn = sqlite3.connect(str(path), timeout=30)

@@ -207,8 +207,8 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
         """A detail page's links to report files (附件): the page's extraction (done here, once,
         only for pages that link files) and requests for the files, carrying the page's title,
         date and publisher. When the page has the report's text the files are kept as copies.
-        A page answering 304 has its files revalidated from its archived copy: the report behind
-        an unchanged 详见附件 page is revisited like any other."""
+        A page answering 304 has the files the archive holds as linked from it revalidated: the
+        report behind an unchanged 详见附件 page is revisited like any other."""
         if "file_link" in response.meta:
             return None, []
         depth = response.meta.get("listing_depth", 0)
