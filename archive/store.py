@@ -59,7 +59,9 @@ class Capture:
     fetched_at: str = field(default_factory=utcnow)
     retries: int = 0
     request_url: str | None = None
-    link: dict[str, Any] | None = None  # files: the link that led here (archive.attachments)
+    # files: the link that led here (archive.attachments); a page that links files: {"files":
+    # [[url, link], …]}, so a re-crawl revalidates them when the page answers 304
+    link: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +132,6 @@ class Archive:
                 self.db.execute("UPDATE reports SET format = 'html' WHERE format IS NULL")
         if "link" not in self.db["captures"].columns_dict:
             self.db["captures"].add_column("link", str)
-        # the files a page linked (`linked_files`): an unchanged page's files are revalidated
-        self.db.execute("CREATE INDEX IF NOT EXISTS idx_captures_linked_from ON captures "
-                        "(json_extract(link, '$.linked_from')) WHERE link IS NOT NULL")
 
     def _create_v1(self) -> None:
         db = self.db
@@ -424,23 +423,24 @@ class Archive:
         return {k: headers[k] for k in ("etag", "last-modified") if headers.get(k)}
 
     def linked_files(self, url: str) -> list[tuple[str, dict[str, Any]]]:
-        """The files captured as linked from the page `url` (a report page's 附件, a 详见附件
-        stub's report), each with the link context it was last found by."""
-        rows = self.db.execute(
-            "SELECT url, link FROM captures WHERE link IS NOT NULL AND "
-            "json_extract(link, '$.linked_from') = ? ORDER BY id", [url]).fetchall()
-        return list({file: json.loads(link) for file, link in rows}.items())
+        """The files the page `url` linked when it was last fetched in full (a report page's 附件,
+        a 详见附件 stub's report), each with its link context — whether or not the files were
+        fetched then (a crash or a network error in between loses nothing)."""
+        row = self.db.execute(
+            "SELECT link FROM captures WHERE canonical_url = ? AND status = 200 "
+            "ORDER BY id DESC LIMIT 1", [canonical_url(url)]).fetchone()
+        files = json.loads(row[0]).get("files", []) if row and row[0] else []
+        return [(file, link) for file, link in files]
 
     def linked_files_by_page(self) -> dict[str, list[tuple[str, dict[str, Any]]]]:
         """`linked_files` of every page at once, keyed by the page's canonical URL (what a
         distributed crawl's writer publishes to its crawlers)."""
-        pages: dict[str, dict[str, dict[str, Any]]] = {}
-        for file, link in self.db.execute("SELECT url, link FROM captures WHERE link IS NOT NULL "
-                                          "ORDER BY id").fetchall():
-            context = json.loads(link)
-            if context.get("linked_from"):
-                pages.setdefault(canonical_url(context["linked_from"]), {})[file] = context
-        return {page: list(files.items()) for page, files in pages.items()}
+        pages: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for page, link in self.db.execute(
+                "SELECT canonical_url, link FROM captures WHERE status = 200 AND link LIKE "
+                "'{\"files\"%' ORDER BY id").fetchall():
+            pages[page] = [(file, context) for file, context in json.loads(link)["files"]]
+        return pages
 
     def days_since_confirmed(self, url: str) -> float | None:
         """Days since this URL last answered 200 or 304, or None if it never did."""

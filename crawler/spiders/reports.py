@@ -124,8 +124,10 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
             return
         if role not in LISTING_ROLES or response.status != 200:
             ex, files = self._report_files(response, source)
-            yield PageItem(self._capture(response, source, role), is_listing=False,
-                           extraction=ex)
+            capture = self._capture(response, source, role)
+            if files and response.status == 200:  # kept: a 304 next time re-requests them
+                capture.link = {"files": [[r.url, r.meta["file_link"]] for r in files]}
+            yield PageItem(capture, is_listing=False, extraction=ex)
             yield from files
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
