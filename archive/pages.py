@@ -36,7 +36,9 @@ class Capture:
     fetched_at: str = field(default_factory=utcnow)
     retries: int = 0
     request_url: str | None = None
-    link: dict[str, Any] | None = None  # files: the link that led here (archive.attachments)
+    # files: the link that led here (archive.attachments); a page that links files: {"files":
+    # [[url, link], …]}, so a re-crawl revalidates them when the page answers 304
+    link: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

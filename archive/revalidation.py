@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import sqlite_utils
 
@@ -33,6 +34,27 @@ def days_since_confirmed(db: sqlite_utils.Database, url: str) -> float | None:
         "WHERE canonical_url = ? AND status IN (200, 304) ORDER BY id DESC LIMIT 1",
         [canonical_url(url)]).fetchone()
     return float(row[0]) if row and row[0] is not None else None
+
+
+def linked_files(db: sqlite_utils.Database, url: str) -> list[tuple[str, dict[str, Any]]]:
+    """The files the page `url` linked when it was last fetched in full (a report page's 附件,
+    a 详见附件 stub's report), each with its link context — whether or not the files were
+    fetched then (a crash or a network error in between loses nothing)."""
+    row = db.execute("SELECT link FROM captures WHERE canonical_url = ? AND status = 200 "
+                     "ORDER BY id DESC LIMIT 1", [canonical_url(url)]).fetchone()
+    files = json.loads(row[0]).get("files", []) if row and row[0] else []
+    return [(file, link) for file, link in files]
+
+
+def linked_files_by_page(db: sqlite_utils.Database) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """`linked_files` of every page at once, keyed by the page's canonical URL (what a
+    distributed crawl's writer publishes to its crawlers)."""
+    pages: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for page, link in db.execute(
+            "SELECT canonical_url, link FROM captures WHERE status = 200 AND link LIKE "
+            "'{\"files\"%' ORDER BY id").fetchall():
+        pages[page] = [(file, context) for file, context in json.loads(link)["files"]]
+    return pages
 
 
 @dataclass(frozen=True, slots=True)

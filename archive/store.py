@@ -115,6 +115,12 @@ class Archive:
     def validators(self, url: str) -> dict[str, str]:
         return revalidation.validators(self.db, url)
 
+    def linked_files(self, url: str) -> list[tuple[str, dict[str, Any]]]:
+        return revalidation.linked_files(self.db, url)
+
+    def linked_files_by_page(self) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+        return revalidation.linked_files_by_page(self.db)
+
     def days_since_confirmed(self, url: str) -> float | None:
         return revalidation.days_since_confirmed(self.db, url)
 

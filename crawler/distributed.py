@@ -247,18 +247,22 @@ class DistributedCrawl:
 
 # -- the writer ---------------------------------------------------------------------------------
 def publish_validators(archive: Archive, server: redis.Redis, key: str) -> int:
-    """Per archived page: ETag / Last-Modified of its last 200 and when it was last confirmed."""
+    """Per archived page: ETag / Last-Modified of its last 200, when it was last confirmed, and
+    the files it linked (`Archive.linked_files`)."""
     rows = archive.db.execute(
         "SELECT c.canonical_url, "
         "(SELECT headers FROM captures h WHERE h.canonical_url = c.canonical_url "
         " AND h.status = 200 ORDER BY h.id DESC LIMIT 1), MAX(c.fetched_at) "
         "FROM captures c WHERE c.kind = 'page' AND c.status IN (200, 304) "
         "GROUP BY c.canonical_url").fetchall()
+    files = archive.linked_files_by_page()
     pipe = server.pipeline(transaction=False)
     for url, headers, confirmed in rows:
         h = {k.lower(): v for k, v in json.loads(headers or "{}").items()}
-        data = {k: h[k] for k in ("etag", "last-modified") if h.get(k)}
-        pipe.hset(key, url, json.dumps({**data, "confirmed": confirmed}))
+        data: dict[str, Any] = {k: h[k] for k in ("etag", "last-modified") if h.get(k)}
+        if url in files:
+            data["files"] = files[url]
+        pipe.hset(key, url, json.dumps({**data, "confirmed": confirmed}, ensure_ascii=False))
     pipe.execute()
     return len(rows)
 

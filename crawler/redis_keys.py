@@ -44,3 +44,6 @@ class RedisValidators:
 
     def validators(self, url: str) -> dict[str, str]:
         return {k: v for k, v in self._get(url).items() if k in VALIDATOR_HEADERS}
+
+    def linked_files(self, url: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(file, link) for file, link in self._get(url).get("files", [])]

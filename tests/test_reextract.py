@@ -69,7 +69,8 @@ def test_changed_extraction_is_a_new_version(crawled: Path, tmp_path: Path,
     archive = Archive(db)
     last_seen = dict(archive.db.execute("SELECT url, last_seen FROM reports").fetchall())
     counts = rx.reextract(archive, progress=False, workers=0)  # in-process: the patch applies
-    assert counts == {"report_changed": 3, "report_unchanged": N_REPORTS - 3, "not_report": 9}
+    # not_report: the 9 distractors fetched, and the 详见附件 page whose report is its OFD
+    assert counts == {"report_changed": 3, "report_unchanged": N_REPORTS - 3, "not_report": 10}
     versions = archive.db.execute(
         "SELECT url, COUNT(*) FROM report_versions GROUP BY url HAVING COUNT(*) > 1").fetchall()
     assert len(versions) == 3 and all("/nbhtz/" in url for url, _ in versions)

@@ -30,7 +30,7 @@ from crawler.discovery import DiscoveryMixin, listing_meta
 from crawler.failures import describe_failure
 from crawler.items import FailureItem, PageItem
 from crawler.listing import Discovery, discover, hanweb, looks_like_column, next_dataproxy
-from crawler.middlewares import FreshEnough
+from crawler.middlewares import FreshEnough, Validators, open_validators
 from crawler.sources import DEFAULT_SOURCES, Source, load_sources
 
 LISTING_ROLES = ("start", "listing", "dataproxy")
@@ -60,6 +60,7 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
         self._listing_hashes: defaultdict[str, set[str]] = defaultdict(set)
         self._listing_urls: defaultdict[str, set[str]] = defaultdict(set)
         self.not_revalidated = 0
+        self._validators: Validators | None = None  # opened on the first unchanged report page
 
     async def start(self) -> AsyncIterator[Request]:
         for source in list(self.sources.values()):
@@ -102,8 +103,10 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
             return
         if role not in LISTING_ROLES or response.status != 200:
             ex, files = self._report_files(response, source)
-            yield PageItem(self._capture(response, source, role), is_listing=False,
-                           extraction=ex)
+            capture = self._capture(response, source, role)
+            if files and response.status == 200:  # kept: a 304 next time re-requests them
+                capture.link = {"files": [[r.url, r.meta["file_link"]] for r in files]}
+            yield PageItem(capture, is_listing=False, extraction=ex)
             yield from files
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
@@ -166,6 +169,9 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         self.discovery_closed()
+        close = getattr(self._validators, "close", None)
+        if close is not None:
+            close()
 
     # -- reports as files (#15) ------------------------------------------------------------
     def _file_meta(self, response: Response, url: str, text: str) -> dict[str, Any]:
@@ -181,29 +187,47 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
                       source: Source) -> tuple[Extraction | None, list[Request]]:
         """A detail page's links to report files (附件): the page's extraction (done here, once,
         only for pages that link files) and requests for the files, carrying the page's title,
-        date and publisher. When the page has the report's text the files are kept as copies."""
-        if (response.status != 200 or "file_link" in response.meta
-                or not has_file_links(response.body)):
+        date and publisher. When the page has the report's text the files are kept as copies.
+        A page answering 304 has the files the archive holds as linked from it revalidated: the
+        report behind an unchanged 详见附件 page is revisited like any other."""
+        if "file_link" in response.meta:
+            return None, []
+        depth = response.meta.get("listing_depth", 0)
+        if response.status == 304:
+            return None, self._unchanged_page_files(response.url, source, depth)
+        if response.status != 200 or not has_file_links(response.body):
             return None, []
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-        if sniff(response.body, response.url, content_type).format != "html":
+        return self._page_files(response.url, response.body, content_type, source, depth)
+
+    def _unchanged_page_files(self, url: str, source: Source, depth: int) -> list[Request]:
+        """Requests for the files the archive holds as linked from `url`, each with the link
+        context it was found by (title, date and publisher of the page)."""
+        if self._validators is None:  # the archive, or Redis for a distributed crawler
+            self._validators = open_validators(self.settings)
+        return [self._request(file, source, "detail", depth, handle_httpstatus_list=[304],
+                              link_text=link.get("text"), file_link=link)
+                for file, link in self._validators.linked_files(url)]
+
+    def _page_files(self, url: str, body: bytes, content_type: str, source: Source,
+                    depth: int) -> tuple[Extraction | None, list[Request]]:
+        if sniff(body, url, content_type).format != "html":
             return None, []
-        ex = extract_page(response.body, content_type, response.url)
+        ex = extract_page(body, content_type, url)
         titled = classify_title(ex.title or "").is_report
-        text = decode_body(response.body, content_type).text
-        links = file_links(text, response.url, all_documents=titled)
+        text = decode_body(body, content_type).text
+        links = file_links(text, url, all_documents=titled)
         if not links:
             return ex, []
         stub = is_stub(ex.text)
         if titled and stub and ex.kind != "report":
             ex.reason += f"; its text is in {len(links)} linked file(s)"
-        self.logger.info("%s links %d file(s)%s", response.url, len(links),
+        self.logger.info("%s links %d file(s)%s", url, len(links),
                          " (report text in the file)" if titled and stub else "")
-        depth = response.meta.get("listing_depth", 0)
         requests = [
             self._request(link.url, source, "detail", depth, handle_httpstatus_list=[304],
                           link_text=link.text, file_link={
-                              "text": link.text, "linked_from": response.url,
+                              "text": link.text, "linked_from": url,
                               "page_title": ex.title if titled else None,
                               "published": ex.published, "publisher": ex.publisher,
                               "page_is_report": ex.kind == "report" and not stub})
