@@ -218,3 +218,10 @@ def load_sources(path: str | Path = DEFAULT_SOURCES) -> list[Source]:
     if problems:
         raise SourcesError("\n".join(problems))
     return sources
+
+
+if __name__ == "__main__":  # the registry command lives beside its checks; say so, don't do nothing
+    import sys
+
+    sys.exit("the registry command is `python -m crawler.registry_checks validate|stats` "
+             "(crawler.sources only loads sources.yaml)")
