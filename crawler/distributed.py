@@ -40,7 +40,6 @@ import uuid
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
@@ -53,14 +52,14 @@ from scrapy.http import Request
 
 from archive.derive import Derived
 from archive.extract import EXTRACTOR_VERSION, Extraction
-from archive.jobs import all_validators, record_outcome
+from archive.jobs import record_outcome
 from archive.lock import LockHeld, crawl_lock
 from archive.problems import Problem
 from archive.store import Archive, Capture
-from archive.urls import canonical_url
 from crawler.hostqueue import pending, queue_keys
 from crawler.items import ExploreRecord, FailureItem, PageItem
 from crawler.pipelines import redirect_loop
+from crawler.redis_keys import RedisValidators, keys, redis_client  # noqa: F401 (RedisValidators: older home)
 from crawler.sources import DEFAULT_SOURCES, Source, load_sources
 from crawler.writer import derive_item, derive_pool, worker_count
 
@@ -75,26 +74,12 @@ CRAWLER_EXIT = {"finished": 0, "writer_gone": EXIT_INCOMPLETE, "redis_lost": EXI
                 "no_writer": 1, "sources_refused": EXIT_SOURCES}
 
 
-def keys(job: str) -> dict[str, str]:
-    p = f"fzzf:{job}:"
-    return {name: f"{p}{name}" for name in
-            ("dupefilter", "items", "ready", "validators", "crawlers", "writer", "digest", "run",
-             "queued", "hosts", "inflight", "leases", "expiry", "seq", "held", "starved",
-             "slotfree")} | {
-        "prefix": p, "alive": f"{p}alive:", "busy": f"{p}busy:"}
-
-
 def job_keys(server: redis.Redis, job: str) -> list[str | bytes]:
     """Every key of a job but the writer's claim (the queue's per-host keys included)."""
     k = keys(job)
     fixed = [v for name, v in k.items() if not v.endswith(":") and name != "writer"]
     found = [*server.scan_iter(k["alive"] + "*"), *server.scan_iter(k["busy"] + "*")]
     return [*fixed, *found, *queue_keys(server, k["prefix"])]
-
-
-def redis_client(url: str) -> redis.Redis:
-    """A client that fails within seconds instead of hanging when Redis is gone."""
-    return redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
 
 
 def selected_sources(path: str | None, only: str | None) -> dict[str, Source]:
@@ -233,29 +218,6 @@ class RedisItemsPipeline:
                 logger.exception("could not derive %s; the writer will", item.capture.url)
         self._push(encode_item(item, derived))
         return item
-
-
-class RedisValidators:
-    """Crawler side of revalidation: what the writer published from the archive (ETag,
-    Last-Modified, last confirmed) instead of reading SQLite, which may be on another machine."""
-
-    def __init__(self, server: redis.Redis, job: str) -> None:
-        self.server = server
-        self.key = keys(job)["validators"]
-
-    def _get(self, url: str) -> dict[str, Any]:
-        raw = self.server.hget(self.key, canonical_url(url))
-        return json.loads(raw) if raw else {}
-
-    def days_since_confirmed(self, url: str) -> float | None:
-        confirmed = self._get(url).get("confirmed")
-        if not confirmed:
-            return None
-        then = datetime.strptime(confirmed, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-        return (datetime.now(UTC) - then).total_seconds() / 86400
-
-    def validators(self, url: str) -> dict[str, str]:
-        return {k: v for k, v in self._get(url).items() if k in ("etag", "last-modified")}
 
 
 class DistributedCrawl:
@@ -399,11 +361,18 @@ class DistributedCrawl:
 
 # -- the writer ---------------------------------------------------------------------------------
 def publish_validators(archive: Archive, server: redis.Redis, key: str) -> int:
-    """Per archived URL: ETag / Last-Modified of its last 200 and when it was last confirmed."""
+    """Per archived URL: ETag / Last-Modified of its last 200, when it was last confirmed, and
+    the files it linked (`archive.revalidation`, as `Archive.validators` and
+    `Archive.linked_files` answer a single crawl)."""
+    files = archive.linked_files_by_page()
     pipe = server.pipeline(transaction=False)
     n = 0
-    for url, data in all_validators(archive):
-        pipe.hset(key, url, json.dumps(data))
+    for page in archive.all_validators():
+        data: dict[str, Any] = dict(page.validators)
+        if page.url in files:
+            data["files"] = files[page.url]
+        pipe.hset(key, page.url, json.dumps({**data, "confirmed": page.confirmed},
+                                            ensure_ascii=False))
         n += 1
     pipe.execute()
     return n

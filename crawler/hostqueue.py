@@ -17,9 +17,9 @@ All changes are Lua scripts, atomic in Redis, with Redis's clock (crawlers' cloc
 Keys under `fzzf:<job>:`: `q:<host>` (sorted set: request per priority, FIFO within one),
 `hosts` (hosts with queued requests and a free slot, served round-robin), `queued` (count),
 `inflight` (hash host → leases), `leases` (hash token → request), `expiry` (token → ms),
-`held` (crawler → leases) and `starved` (crawlers that recently found no free host).
+`held` (crawler → host slots in use) and `starved` (crawlers that recently found no free host).
 Across hosts requests are served round-robin rather than strictly by priority. When hosts are
-scarcer than the crawlers' concurrency, a crawler holding 2+ more leases than one that just found
+scarcer than the crawlers' concurrency, a crawler using 2+ more host slots than one that just found
 nothing free lets that one take the next free slot (otherwise the crawler that finishes a request
 always takes its slot again first).
 """
@@ -41,6 +41,7 @@ from scrapy.utils.request import request_from_dict
 from scrapy_redis.dupefilter import RFPDupeFilter
 
 from archive.urls import host_of
+from crawler.redis_keys import keys, redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +67,13 @@ local function ready(host, limit)
     redis.call('ZADD', P .. 'hosts', 'NX', redis.call('INCR', P .. 'seq'), host)
   end
 end
-local function free(host)
+-- a host slot given up: by the host's count and by its crawler's (`held`: slots in use)
+local function free(host, owner)
   if redis.call('HINCRBY', P .. 'inflight', host, -1) <= 0 then
     redis.call('HDEL', P .. 'inflight', host)
+  end
+  if redis.call('HINCRBY', P .. 'held', owner, -1) <= 0 then
+    redis.call('HDEL', P .. 'held', owner)
   end
 end
 -- end a lease; requeue = put its request back in its host's queue
@@ -78,14 +83,11 @@ local function unlease(tok, limit, requeue)
   if not v then return 0 end
   redis.call('HDEL', P .. 'leases', tok)
   local score, host, owner, member = parse(v)
-  if redis.call('HINCRBY', P .. 'held', owner, -1) <= 0 then
-    redis.call('HDEL', P .. 'held', owner)
-  end
   if requeue then
     redis.call('ZADD', P .. 'q:' .. host, score, member)
     redis.call('INCR', P .. 'queued')
   end
-  if redis.call('SREM', P .. 'slotfree', tok) == 0 then free(host) end
+  if redis.call('SREM', P .. 'slotfree', tok) == 0 then free(host, owner) end
   ready(host, limit)
   return 1
 end
@@ -159,8 +161,8 @@ FREE = _LIB + """
 local tok, limit = ARGV[2], tonumber(ARGV[3])
 local v = redis.call('HGET', P .. 'leases', tok)
 if not v or redis.call('SADD', P .. 'slotfree', tok) == 0 then return 0 end
-local _, host = parse(v)
-free(host)
+local _, host, owner = parse(v)
+free(host, owner)
 ready(host, limit)
 return 1
 """
@@ -209,8 +211,6 @@ class HostQueueScheduler:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        from crawler.distributed import keys, redis_client
-
         s = crawler.settings
         k = keys(s["ARCHIVE_REDIS_JOB"])
         server = redis_client(s["REDIS_URL"])
