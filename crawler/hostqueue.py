@@ -111,10 +111,10 @@ local back = 0
 for _, old in ipairs(redis.call('ZRANGEBYSCORE', P .. 'expiry', '-inf', now)) do
   back = back + unlease(old, limit, true)
 end
--- fair share: while another crawler recently found no free host, a crawler holding more
--- leases than it (by 2 or more) lets it have the next free slot
+-- fair share: while another crawler found no free host (in the last 2 s), a crawler using more
+-- host slots than it (by 2 or more) lets it have the next free slot
 local mine = tonumber(redis.call('HGET', P .. 'held', me) or '0')
-for _, other in ipairs(redis.call('ZRANGEBYSCORE', P .. 'starved', now - 500, '+inf')) do
+for _, other in ipairs(redis.call('ZRANGEBYSCORE', P .. 'starved', now - 2000, '+inf')) do
   if other ~= me and tonumber(redis.call('HGET', P .. 'held', other) or '0') + 1 < mine then
     return {back}
   end
