@@ -245,7 +245,7 @@ def _count_indicator(c: _Ctx) -> str | None:
         return "counsel_advisers"
     # study of law by officials (before pufa: 学法 is not 普法)
     if RE[r"学法|领导干部.{0,6}讲座|中心组学习|学习习近平法治思想|学习.{0,4}法治思想|"
-                 r"旁听|法治理论知识|专题辅导|法律知识考试"].search(near):
+          r"旁听|法治理论知识|专题辅导|法律知识考试"].search(near):
         if unit in ("次", "场", "期", "班次", "个班次", "场次"):
             return "study_sessions"
         if unit in _PEOPLE | {"人次"}:
@@ -256,7 +256,7 @@ def _count_indicator(c: _Ctx) -> str | None:
         return "study_participants"   # "…参加法治理论考试，参考人数达860人"
     # legal education of the public
     if RE[r"普法|法治宣传|宣传活动|法治讲座|专题讲座|宣讲|送法|以案释法|法治课|"
-                 r"宣传资料|宣传品|宣传手册|宣传册|宣传单"].search(near):
+          r"宣传资料|宣传品|宣传手册|宣传册|宣传单"].search(near):
         if unit in ("次", "场", "场次", "期", "个"):
             return "pufa_activities"
         if unit in ("人次", "人") and RE[r"参与|参加|受众|覆盖|群众"].search(near):
@@ -343,7 +343,7 @@ def _value(m: re.Match[str]) -> tuple[float, str] | None:
 def number_value(value_text: str) -> float | None:
     """The number a `value_text` stands for ("31.5万" → 315000.0, "八" → 8.0)."""
     m = RE[r"(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
-                     r"(?P<mag>万|亿)?"].fullmatch(value_text)
+           r"(?P<mag>万|亿)?"].fullmatch(value_text)
     if not m:
         return None
     if m.group("num")[0].isdigit():

@@ -116,13 +116,14 @@ def archive_current(db: Path, reports: int) -> list[str]:
     return missing
 
 
-def paired_runs(portal: synth.Portal, work: Path, logs: Path, runs: int,
-                label: str) -> dict[str, Any]:
+def paired_runs(portal: synth.Portal, work: Path, logs: Path, runs: int, label: str,
+                port: int | None = None) -> dict[str, Any]:
     """`runs` × (bare fetch, then the full crawl into a fresh archive) on one portal; the ratio
-    of each pair, and the pair with the median ratio. Keeps the last run's archive."""
+    of each pair, and the pair with the median ratio. Keeps the last run's archive (its URLs
+    name the port: a re-crawl of it must be served on the same one)."""
     pages = portal.n_reports + portal.n_listings
     out: list[dict[str, Any]] = []
-    with nginx.serve(portal, work) as port:
+    with nginx.serve(portal, work, port) as port:
         sources = work / "sources.yaml"
         synth.write_sources(portal, port, sources)
         print(f"portal {label}: {portal.n_reports} reports + {portal.n_listings} listing pages "
@@ -143,7 +144,7 @@ def paired_runs(portal: synth.Portal, work: Path, logs: Path, runs: int,
                 shutil.rmtree(db.parent, ignore_errors=True)  # ~300 MB each; the last one stays
     median = sorted(out, key=lambda r: r["ratio"])[len(out) // 2]
     return {"label": label, "pages": pages, "runs": out, "median_ratio": median["ratio"],
-            "median": median, "db": out[-1]["db"], "sources": str(sources), "port": None}
+            "median": median, "db": out[-1]["db"], "port": port}
 
 
 def trafilatura_loop(portal: synth.Portal, work: Path, logs: Path) -> dict[str, Any]:
@@ -240,7 +241,7 @@ def default_run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     portal = synth.generate(work / "portal", args.sources, args.pages_per_source)
     res: dict[str, Any] = {"portal": perf_report.portal_info(portal, time.perf_counter() - t0)}
     pages = portal.n_reports + portal.n_listings
-    ratio = paired_runs(portal, work / "own", logs, args.runs, "own")
+    ratio = paired_runs(portal, work / "own", logs, args.runs, "own", nginx.free_port())
     res["ratio_runs"] = [ratio]
     res["bare"], res["crawl"] = ratio["median"]["bare"], ratio["median"]["crawl"]
     db = Path(ratio["db"])
@@ -254,7 +255,7 @@ def default_run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         shutil.rmtree(Path(small["db"]).parent, ignore_errors=True)
         shutil.rmtree(work / "portal33", ignore_errors=True)
         res["ratio_runs"].append(small)
-    with nginx.serve(portal, work) as port:
+    with nginx.serve(portal, work, ratio["port"]) as port:  # the archive's URLs name the port
         sources = work / "sources.yaml"
         synth.write_sources(portal, port, sources)
         steps = (("trafilatura", lambda: trafilatura_loop(portal, work, logs)),
