@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import date
 
 from archive import exploration, ledger
+from archive.constants import DEFAULT_DB, EXIT_UNHEALTHY, default_db
 from archive.divisions import FIRST_REPORT_YEAR, LEVELS
 from archive.divisions import table as division_table
 from archive.health import (
@@ -21,10 +22,9 @@ from archive.health import (
     unhealthy,
 )
 from archive.reextract import reextract
-from archive.store import DEFAULT_DB, Archive
+from archive.store import Archive
 from archive.warc import DEFAULT_MAX_SIZE, export_warc
 
-EXIT_UNHEALTHY = 3  # as the crawl: some source is in a --fail-on state
 DEMO_DB = "data/demo/archive.db"  # where `make demo` (crawler/demo.py) builds its archive
 
 
@@ -32,12 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m archive")
     sub = parser.add_subparsers(dest="command", required=True)
     rx = sub.add_parser("reextract", help="re-derive every report from stored captures")
-    rx.add_argument("--db", default=os.environ.get("ARCHIVE_DB", DEFAULT_DB))
+    rx.add_argument("--db", default=default_db())
     rx.add_argument("--quiet", action="store_true", help="no progress bar")
     rx.add_argument("--workers", type=int, default=None,
                     help="extraction processes (default: one per core; 0 = in this process)")
     hp = sub.add_parser("health", help="recompute and print per-source health (source_health)")
-    hp.add_argument("--db", default=os.environ.get("ARCHIVE_DB", DEFAULT_DB))
+    hp.add_argument("--db", default=default_db())
     hp.add_argument("--as-of", type=_iso_date, default=None,
                     help="what-if: judge overdue reports as of this date and only print; the "
                          "published source_health table is left as it is (default: today, saved)")
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
                          f"accepted: {','.join(FAIL_ON_CHOICES)})")
     hp.add_argument("--all", action="store_true", help="print every source, healthy ones too")
     wp = sub.add_parser("export-warc", help="write the raw captures as WARC files (pywb, warcio)")
-    wp.add_argument("--db", default=os.environ.get("ARCHIVE_DB", DEFAULT_DB))
+    wp.add_argument("--db", default=default_db())
     wp.add_argument("--out", default="data/warc", help="folder for the .warc.gz files")
     wp.add_argument("--since-run", type=int, default=None, metavar="N",
                     help="only captures of runs after N (the last_run a previous export printed)")
@@ -59,14 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     wp.add_argument("--quiet", action="store_true", help="no progress bar")
     ep = sub.add_parser("exploration", help="print a run's exploration: portals, columns, "
                                             "directory candidates")
-    ep.add_argument("--db", default=os.environ.get("ARCHIVE_DB", DEFAULT_DB))
+    ep.add_argument("--db", default=default_db())
     ep.add_argument("--run", type=int, default=None, help="run id (default: the latest)")
     dp = sub.add_parser("divisions", help="count the governments per level and report year")
     dp.add_argument("--year", type=int, default=None,
                     help="one report year (default: every year since 2019)")
     lp = sub.add_parser("ledger", help="rebuild bodies and the ledger (who published, when, "
                                        "who did not) and print counts per level, year and status")
-    lp.add_argument("--db", default=os.environ.get("ARCHIVE_DB", DEFAULT_DB))
+    lp.add_argument("--db", default=default_db())
     lp.add_argument("--as-of", type=date.fromisoformat, default=None,
                     help="judge deadlines as of this date: a what-if that only prints, unless "
                          "--save (default: today, saved)")

@@ -12,12 +12,12 @@ text by the same analysis version (a re-crawl of an unchanged report costs one l
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
 
 from archive.analysis import ANALYSIS_VERSION, Analysis, analyse_safely
+from archive.constants import utcnow
 from archive.facts import INDICATORS
 from archive.sections import PART_NAMES, PARTS, parts_present
 
@@ -155,7 +155,7 @@ def save_analysis(db: sqlite_utils.Database, report_url: str, text: str,
                 len(analysis.facts),
                 sum(pf.fact.check == "mismatch" for pf in analysis.facts), analysis.error,
                 content_hash, ANALYSIS_VERSION,
-                datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")])
+                utcnow()])
     return True
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from archive.constants import default_db
+
 log = logging.getLogger(__name__)
 
 BOM = "\ufeff"
@@ -294,7 +296,7 @@ def dictionary_markdown() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m archive.export", description=__doc__)
-    parser.add_argument("--db", default="data/archive.db")
+    parser.add_argument("--db", default=default_db())
     parser.add_argument("--dataset", default="reports", choices=sorted(DATASETS))
     parser.add_argument("--year", default=ALL_YEARS, help="a report year, or 'all' (default)")
     parser.add_argument("--format", default="csv", choices=sorted(FORMATS))

@@ -19,6 +19,8 @@ from typing import Any
 
 import sqlite_utils
 
+from archive.constants import utcnow
+
 # States that make a crawl exit non-zero by default. `overdue` is about the publisher (or a column
 # not found yet), not the crawl; a monitor can ask for it: `python -m archive health --fail-on`.
 DEFAULT_FAIL_ON = ("blocked", "failing", "shape_changed")
@@ -151,7 +153,7 @@ def compute_health(db: sqlite_utils.Database, as_of: date | None = None,
 def save_health(db: sqlite_utils.Database, as_of: date | None = None) -> list[SourceHealth]:
     """Recompute every registered source's health and replace the `source_health` rows."""
     health = compute_health(db, as_of)
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = utcnow()
     with db.atomic():
         db["source_health"].upsert_all([h.row(now) for h in health], pk="source")
     return health

@@ -13,10 +13,10 @@ import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+from archive.constants import utcnow
 from archive.store import Archive
 
 
@@ -40,7 +40,7 @@ class ArchiveLock:
             raise LockHeld(f"another crawl is writing {self.path.with_suffix('')} "
                            f"({holder}); not starting") from None
         os.ftruncate(fd, 0)
-        since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        since = utcnow()
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {since}\n".encode(), 0)
         self._fd = fd
 

@@ -20,8 +20,9 @@ from concurrent.futures import ProcessPoolExecutor
 
 from tqdm import tqdm
 
-from archive.derive import extract_any, with_analysis
-from archive.extract import Extraction, extract_page
+from archive.constants import PageResult
+from archive.derive import derive
+from archive.ingest import Ingest, Rederived
 from archive.store import Archive
 
 logger = logging.getLogger(__name__)
@@ -31,13 +32,13 @@ _LATEST_PAGES = (
     "SELECT MAX(id) FROM captures WHERE status = 200 AND kind = 'page' AND sha256 IS NOT NULL "
     "GROUP BY canonical_url ORDER BY 1"
 )
-Derived = tuple[int, str, str, str, Extraction]  # capture id, url, source, fetched_at, result
 
 
-def _extract_batch(db_path: str, ids: list[int]) -> list[Derived]:
-    """Worker: read a batch of captures (read-only) and extract each one."""
+def _extract_batch(db_path: str, ids: list[int]) -> list[Rederived]:
+    """Worker: read a batch of captures (read-only) and derive each one — `archive.derive`, the
+    step a crawl runs on every response."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
-    out: list[Derived] = []
+    out: list[Rederived] = []
     try:
         for capture_id in ids:
             row = conn.execute(
@@ -46,12 +47,9 @@ def _extract_batch(db_path: str, ids: list[int]) -> list[Derived]:
             if row is None:
                 continue
             url, source, headers, fetched_at, body, link = row
-            content_type = {k.lower(): v for k, v in json.loads(headers or "{}").items()}.get(
-                "content-type")
-            ex = with_analysis(extract_any(body, content_type, url,
-                                           json.loads(link) if link else None,
-                                           page=extract_page), url)
-            out.append((capture_id, url, source, fetched_at, ex))
+            derived = derive(body, json.loads(headers or "{}"), 200, url, False,
+                             link=json.loads(link) if link else None)
+            out.append(Rederived(capture_id, url, source, fetched_at, derived))
     finally:
         conn.close()
     return out
@@ -62,18 +60,8 @@ def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
         yield ids[i : i + size]
 
 
-def _store(archive: Archive, derived: list[Derived], counts: Counter[str]) -> None:
-    with archive.db.atomic():
-        for capture_id, url, source, fetched_at, ex in derived:
-            if ex.kind == "report":
-                result = archive.save_report(url, source, fetched_at, capture_id, ex, seen=False)
-            else:
-                known = archive.db.execute("SELECT 1 FROM reports WHERE capture_id = ?",
-                                           [capture_id]).fetchone()
-                result = "no_longer_report" if known else "not_report"
-                if known:
-                    logger.warning("%s no longer classifies as a report: %s", url, ex.reason)
-            counts[result] += 1
+def _store(ingest: Ingest, derived: list[Rederived], counts: Counter[str]) -> None:
+    counts.update(PageResult(r).value for r in ingest.rederive_batch(derived))
 
 
 def reextract(archive: Archive, *, progress: bool = True, workers: int | None = None
@@ -85,19 +73,20 @@ def reextract(archive: Archive, *, progress: bool = True, workers: int | None = 
     ids = [r[0] for r in archive.db.execute(_LATEST_PAGES).fetchall()]
     workers = (os.cpu_count() or 1) if workers is None else workers
     counts: Counter[str] = Counter()
+    ingest = Ingest(archive)
     bar = tqdm(total=len(ids), unit="page", desc="reextract", disable=not progress)
     try:
         if workers <= 0:
             for batch in _batches(ids, BATCH):
                 derived = _extract_batch(archive.path, batch)
-                _store(archive, derived, counts)
+                _store(ingest, derived, counts)
                 bar.update(len(batch))
         else:
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 futures = [pool.submit(_extract_batch, archive.path, batch)
                            for batch in _batches(ids, BATCH)]
                 for future, batch in zip(futures, _batches(ids, BATCH), strict=True):
-                    _store(archive, future.result(), counts)
+                    _store(ingest, future.result(), counts)
                     bar.update(len(batch))
     finally:
         bar.close()

@@ -21,6 +21,8 @@ from tqdm import tqdm
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from archive.constants import TIMESTAMP_FORMAT
+
 # WARC/1.0: what warcio and pywb's own recorder write by default and what every older tool reads;
 # 1.1 would only add sub-second dates, and `fetched_at` has whole seconds.
 WARC_VERSION = "WARC/1.0"
@@ -28,7 +30,7 @@ NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.0/revisit/server-not-modif
 FILE_PREFIX = "fzzf-archive"
 DEFAULT_MAX_SIZE = 1 << 30  # a file is closed after the record that takes it past this size
 ORIG_PREFIX = "X-Archive-Orig-"
-FETCHED_AT = "%Y-%m-%dT%H:%M:%SZ"  # captures.fetched_at, which is also WARC 1.0's WARC-Date form
+FETCHED_AT = TIMESTAMP_FORMAT  # captures.fetched_at, which is also WARC 1.0's WARC-Date form
 # Stored headers describe the bytes on the wire, but the stored body is what Scrapy made of them:
 # de-chunked and decompressed. A replay tool that saw these would gunzip or de-chunk plain bytes.
 WIRE_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})

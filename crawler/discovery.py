@@ -20,10 +20,10 @@ from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from archive.constants import utcnow
 from archive.decode import decode_body
 from archive.divisions import resolve
 from archive.exploration import ACTIVE, KnownState, read_known, stored_listing
-from archive.store import utcnow
 from crawler.explore import (
     Candidate,
     check_site_id,
@@ -38,6 +38,7 @@ from crawler.explore import (
     report_links,
     site_id_code,
 )
+from crawler.failures import describe_failure
 from crawler.items import ExploreRecord, PageItem
 from crawler.listing import discover, hanweb
 from crawler.sources import Source
@@ -336,8 +337,6 @@ class DiscoveryMixin:
         yield from self._explore_home(source)
 
     def _failure_reason(self, failure: Failure) -> str:
-        from crawler.spiders.reports import describe_failure
-
         if failure.check(HttpError):
             return f"HTTP {failure.value.response.status}"
         if failure.check(IgnoreRequest):

@@ -34,7 +34,6 @@ import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any, Self
 
 import redis
@@ -49,23 +48,15 @@ from archive.extract import EXTRACTOR_VERSION, Extraction
 from archive.lock import LockHeld, crawl_lock
 from archive.problems import Problem
 from archive.store import Archive, Capture
-from archive.urls import canonical_url
 from crawler.items import ExploreRecord, FailureItem, PageItem
 from crawler.pipelines import redirect_loop
+from crawler.redis_keys import RedisValidators, keys  # noqa: F401 (RedisValidators: older home)
 from crawler.writer import derive_item, derive_pool, worker_count
 
 logger = logging.getLogger(__name__)
 EX_TEMPFAIL = 75
 HEARTBEAT_SECONDS = 2.0  # keep ARCHIVE_REDIS_TTL (settings) well above this
 SEP = b"\0"             # item = JSON header, NUL, raw body bytes (JSON never contains a raw NUL)
-
-
-def keys(job: str) -> dict[str, str]:
-    p = f"fzzf:{job}"
-    return {name: f"{p}:{name}" for name in
-            ("requests", "dupefilter", "items", "ready", "validators", "crawlers", "closed",
-             "writer")} | {
-        "alive": f"{p}:alive:", "busy": f"{p}:busy:"}
 
 
 def crawler_settings(redis_url: str, job: str) -> dict[str, Any]:
@@ -177,29 +168,6 @@ class RedisItemsPipeline:
         return item
 
 
-class RedisValidators:
-    """Crawler side of revalidation: what the writer published from the archive (ETag,
-    Last-Modified, last confirmed) instead of reading SQLite, which may be on another machine."""
-
-    def __init__(self, server: redis.Redis, job: str) -> None:
-        self.server = server
-        self.key = keys(job)["validators"]
-
-    def _get(self, url: str) -> dict[str, Any]:
-        raw = self.server.hget(self.key, canonical_url(url))
-        return json.loads(raw) if raw else {}
-
-    def days_since_confirmed(self, url: str) -> float | None:
-        confirmed = self._get(url).get("confirmed")
-        if not confirmed:
-            return None
-        then = datetime.strptime(confirmed, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-        return (datetime.now(UTC) - then).total_seconds() / 86400
-
-    def validators(self, url: str) -> dict[str, str]:
-        return {k: v for k, v in self._get(url).items() if k in ("etag", "last-modified")}
-
-
 class DistributedCrawl:
     """Crawler side of the protocol: wait for the writer, heartbeat, and close only when the
     whole job is idle (no queued request, no other crawler busy)."""
@@ -279,18 +247,22 @@ class DistributedCrawl:
 
 # -- the writer ---------------------------------------------------------------------------------
 def publish_validators(archive: Archive, server: redis.Redis, key: str) -> int:
-    """Per archived page: ETag / Last-Modified of its last 200 and when it was last confirmed."""
+    """Per archived page: ETag / Last-Modified of its last 200, when it was last confirmed, and
+    the files it linked (`Archive.linked_files`)."""
     rows = archive.db.execute(
         "SELECT c.canonical_url, "
         "(SELECT headers FROM captures h WHERE h.canonical_url = c.canonical_url "
         " AND h.status = 200 ORDER BY h.id DESC LIMIT 1), MAX(c.fetched_at) "
         "FROM captures c WHERE c.kind = 'page' AND c.status IN (200, 304) "
         "GROUP BY c.canonical_url").fetchall()
+    files = archive.linked_files_by_page()
     pipe = server.pipeline(transaction=False)
     for url, headers, confirmed in rows:
         h = {k.lower(): v for k, v in json.loads(headers or "{}").items()}
-        data = {k: h[k] for k in ("etag", "last-modified") if h.get(k)}
-        pipe.hset(key, url, json.dumps({**data, "confirmed": confirmed}))
+        data: dict[str, Any] = {k: h[k] for k in ("etag", "last-modified") if h.get(k)}
+        if url in files:
+            data["files"] = files[url]
+        pipe.hset(key, url, json.dumps({**data, "confirmed": confirmed}, ensure_ascii=False))
     pipe.execute()
     return len(rows)
 

@@ -1,12 +1,16 @@
-"""Items the spider hands to the archive pipeline."""
+"""Items the spider hands to the archive pipeline. A failure and an exploration record are the
+archive's own entries (`archive.ingest`); a page carries what only the crawl knows besides."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from archive.extract import Extraction
-from archive.store import Capture
+from archive.ingest import ExploreEntry as ExploreRecord
+from archive.ingest import FailureEntry as FailureItem
+from archive.pages import Capture
+
+__all__ = ["Capture", "ExploreRecord", "FailureItem", "PageItem"]
 
 
 @dataclass(slots=True)
@@ -19,25 +23,3 @@ class PageItem:
     extraction: Extraction | None = None  # already extracted (start URLs), not done twice
     links: int = 0            # report links found on a listing page (for source health)
     truncated: bool = False   # a listing whose further pages were not followed (page limit)
-
-
-@dataclass(slots=True)
-class FailureItem:
-    """A request that ended without a usable response: network error, or skipped on purpose."""
-
-    url: str
-    source: str
-    role: str
-    outcome: str      # network_error | skipped
-    reason: str
-    retries: int = 0
-
-
-@dataclass(slots=True)
-class ExploreRecord:
-    """An exploration result (`archive.exploration`): kind page | column | candidate | portal."""
-
-    kind: str
-    source: str
-    row: dict[str, Any]
-    source_row: dict[str, Any] | None = None  # a portal found in a directory, as a source row

@@ -6,7 +6,7 @@ import asyncio
 import random
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 from urllib.parse import urlsplit
 
 import redis
@@ -20,6 +20,7 @@ from scrapy.utils.response import response_status_message
 from archive.store import Archive
 from archive.urls import host_of
 from crawler.listing import looks_like_column
+from crawler.redis_keys import RedisValidators
 
 
 class SourceHostsMiddleware:
@@ -58,6 +59,16 @@ class Validators(Protocol):
 
     def days_since_confirmed(self, url: str) -> float | None: ...
     def validators(self, url: str) -> dict[str, str]: ...
+    def linked_files(self, url: str) -> list[tuple[str, dict[str, Any]]]: ...
+
+
+def open_validators(settings: BaseSettings) -> Validators:
+    """The archive, or what the writer published to Redis for a distributed crawler (which may
+    not see the archive file)."""
+    if not settings.getbool("ARCHIVE_WRITER") and settings.get("ARCHIVE_REDIS_JOB"):
+        return RedisValidators(redis.Redis.from_url(settings["REDIS_URL"]),
+                               settings["ARCHIVE_REDIS_JOB"])
+    return Archive(settings["ARCHIVE_DB"])
 
 
 class ConditionalRequestMiddleware:
@@ -78,14 +89,7 @@ class ConditionalRequestMiddleware:
         settings = crawler.settings
         if not settings.getbool("ARCHIVE_REVALIDATE"):
             raise NotConfigured("ARCHIVE_REVALIDATE is off")
-        fresh_days = settings.getfloat("ARCHIVE_REVALIDATE_DAYS")
-        if not settings.getbool("ARCHIVE_WRITER") and settings.get("ARCHIVE_REDIS_JOB"):
-            # A distributed crawler may not see the archive: the writer published what it needs.
-            from crawler.distributed import RedisValidators
-
-            return cls(RedisValidators(redis.Redis.from_url(settings["REDIS_URL"]),
-                                       settings["ARCHIVE_REDIS_JOB"]), fresh_days)
-        return cls(Archive(settings["ARCHIVE_DB"]), fresh_days)
+        return cls(open_validators(settings), settings.getfloat("ARCHIVE_REVALIDATE_DAYS"))
 
     def process_request(self, request: Request) -> None:
         role = request.meta.get("role")

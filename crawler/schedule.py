@@ -16,14 +16,14 @@ writes the archive); a run that dies stays visible in `crawl_runs` (marked `died
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shlex
-import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from archive.constants import default_db
+from archive.runs import last_run_of_process
 
 PROJECT = Path(__file__).resolve().parent.parent
 UNIT = "fzzf-archive"
@@ -134,20 +134,11 @@ def run(db: str, sources: str, only: list[str], extra: list[str], log: str | Non
 
 def run_summary(db: str, pid: int, log: str) -> list[str]:
     """What went wrong in the run the crawl process `pid` recorded (or where to look)."""
-    if Path(db).exists():
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            row = conn.execute("SELECT id, status, unhealthy FROM crawl_runs WHERE pid = ? "
-                               "ORDER BY id DESC LIMIT 1", [pid]).fetchone()
-        except sqlite3.Error:
-            row = None
-        finally:
-            conn.close()
-        if row:
-            lines = [f"unhealthy source {name}: {why}"
-                     for name, why in json.loads(row[2] or "{}").items()]
-            return [f"crawl run {row[0]} ({row[1]}) in {db}: {len(lines)} unhealthy "
-                    f"source(s); log: {log}", *lines]
+    run = last_run_of_process(db, pid)
+    if run is not None:
+        lines = [f"unhealthy source {name}: {why}" for name, why in run.unhealthy.items()]
+        return [f"crawl run {run.id} ({run.status}) in {db}: {len(lines)} unhealthy "
+                f"source(s); log: {log}", *lines]
     tail = Path(log).read_text("utf-8", "replace").splitlines()[-5:]
     return [f"crawl did not start a run in {db}; last lines of {log}:", *tail]
 
@@ -157,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", default=os.environ.get("ARCHIVE_DB", "data/archive.db"))
+    common.add_argument("--db", default=default_db())
     common.add_argument("--sources", default=str(PROJECT / "crawler" / "sources.yaml"))
     for name, help_ in (("cron", "print an /etc/cron.d file"),
                         ("systemd", "print the systemd service and timer")):

@@ -5,13 +5,15 @@ Values that differ from Scrapy's defaults carry the default in a comment.
 
 import os
 
+from archive.constants import default_db
+
 BOT_NAME = "fzzf_archive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 COMMANDS_MODULE = "crawler.commands"  # `crawl` validates sources.yaml before starting
 
 # -- the archive ------------------------------------------------------------------------------
-ARCHIVE_DB = os.environ.get("ARCHIVE_DB", "data/archive.db")
+ARCHIVE_DB = default_db()
 ARCHIVE_WRITER = True              # this process writes the archive (False: a distributed crawler
                                    # that hands its items to the Redis writer, see crawler.redis)
 ARCHIVE_REVALIDATE = True          # conditional requests for archived report pages

@@ -7,7 +7,6 @@ and is raised before any request is made.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -28,7 +27,7 @@ OPTIONAL = ("adcode", "level", "hosts", "cms", "evidence", "hints", "notes", "ki
 # report columns; directory: a page listing government websites (candidate portals).
 KINDS = ("column", "portal", "directory")
 COVERS_FIELDS = {"name": str, "adcode": str, "level": str}
-HINTS = {"max_listing_pages": int, "link_pattern": str}
+HINTS = {"max_listing_pages": int}  # hints.link_pattern (validated, never read) removed in #19
 
 
 class SourcesError(ValueError):
@@ -221,49 +220,8 @@ def load_sources(path: str | Path = DEFAULT_SOURCES) -> list[Source]:
     return sources
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m crawler.sources validate|stats [PATH]`."""
-    from crawler.registry_checks import check_registry, coverage, lone_report_warnings, stats
+if __name__ == "__main__":  # the registry command lives beside its checks; say so, don't do nothing
+    import sys
 
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] not in ("validate", "stats"):
-        print("usage: python -m crawler.sources validate|stats [PATH]", file=sys.stderr)
-        return 2
-    path = Path(args[1]) if len(args) > 1 else DEFAULT_SOURCES
-    try:
-        sources = load_sources(path)
-    except SourcesError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    if args[0] == "stats":
-        by_province, by_level, both = stats(sources)
-        cov = coverage(sources)
-        print(f"{len(sources)} sources, {len(by_province)} province-level divisions")
-        print("by level: " + ", ".join(f"{k} {v}" for k, v in by_level.most_common()))
-        print("by kind: " + ", ".join(f"{k} {v}" for k, v in cov.kinds.most_common()))
-        print(f"governments covered: {len(cov.provinces)} province-level, {len(cov.cities)} "
-              f"prefecture-level, {len(cov.counties)} county-level (distinct division codes of "
-              "city/county entries, portals included)")
-        unexplained = len(lone_report_warnings(sources))
-        print(f"province portals: {len(cov.province_portals)}; lone report URLs left: "
-              f"{len(cov.lone_reports)} ({unexplained} without a notes: line)")
-        levels = [lv for lv, _ in by_level.most_common()]
-        print("  province\tall\t" + "\t".join(levels))
-        for province, n in sorted(by_province.items(), key=lambda kv: (-kv[1], kv[0])):
-            cells = "\t".join(str(both.get((province, lv), 0)) for lv in levels)
-            print(f"  {province}\t{n}\t{cells}")
-        return 0
-    problems = check_registry(sources)
-    for warning in lone_report_warnings(sources):
-        print(f"{path}: warning: {warning}", file=sys.stderr)
-    for problem in problems:
-        print(f"{path}: {problem}", file=sys.stderr)
-    if problems:
-        print(f"{path}: {len(problems)} problem(s) in {len(sources)} sources", file=sys.stderr)
-        return 1
-    print(f"{path}: {len(sources)} sources OK")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit("the registry command is `python -m crawler.registry_checks validate|stats` "
+             "(crawler.sources only loads sources.yaml)")

@@ -2,10 +2,11 @@
 from — Scrapy's item pipeline in a single-process crawl (`crawler.pipelines`), or the Redis item
 list in a distributed one (`crawler.distributed`). No Scrapy here.
 
-CPU work (decoding, problem detection, extraction, search-index form) runs in a process pool and
-SQLite writes run in a writer thread (sqlite3 releases the GIL while SQLite works), so the event
-loop only fetches. Writes are batched, one transaction per batch, with each page inside its own
-savepoint (a page is stored whole or not at all).
+CPU work (decoding, problem detection, extraction, search-index form) runs in a process pool, and
+the archive's writes (`archive.ingest`: one transaction per batch, each page in its own savepoint,
+the search index at the end of the batch) run in a writer process of their own: the crawl process
+only batches items and hands them over, from a thread that mostly waits. The writer process has
+written everything when `close()` returns (nothing is deferred past the crawl).
 """
 
 from __future__ import annotations
@@ -17,36 +18,24 @@ import os
 import queue
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from archive import exploration
+from archive.constants import EXIT_UNHEALTHY, FetchOutcome, PageResult
 from archive.derive import Derived, derive
 from archive.files import DEFAULT_LIMITS, FileLimits
 from archive.health import DEFAULT_FAIL_ON, save_health, unhealthy
+from archive.ingest import Entry, ExploreEntry, Ingest, PageEntry, exit_with_parent, serve
+from archive.pages import Outcome
 from archive.store import Archive
 from crawler.items import ExploreRecord, FailureItem, PageItem
 from crawler.sources import Source
 
 logger = logging.getLogger(__name__)
-EXIT_UNHEALTHY = 3  # exit status of a crawl in which some source is blocked, failing or changed
-
-
-def exit_with_parent(crawl_pid: int) -> None:
-    """Worker initializer: end this worker when the crawl process is gone (even after SIGKILL,
-    which gives the pool no chance to shut its workers down)."""
-
-    def watch() -> None:
-        while True:
-            time.sleep(2)
-            try:
-                os.kill(crawl_pid, 0)
-            except ProcessLookupError:
-                os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
 
 
 def worker_count(workers: int | str | None) -> int:
@@ -91,6 +80,7 @@ class WriterConfig:
     mode: str = "single"                  # recorded in crawl_runs: single | distributed
     file_limits: FileLimits = DEFAULT_LIMITS  # report files (ARCHIVE_FILE_* settings)
     ledger_as_of: str | None = None       # the ledger's date; None = today
+    writer_process: bool = True           # False: write from a thread of this process
 
 
 class ArchiveWriter:
@@ -103,9 +93,15 @@ class ArchiveWriter:
         self.workers = worker_count(config.workers)
         self.max_pending = 4 * config.batch_size
         self.archive: Archive | None = None
+        self.ingest: Ingest | None = None
         self.pool: Executor | None = None
         self.queue: queue.Queue[_Pending | None] = queue.Queue()
         self.writer: threading.Thread | None = None
+        self.proc: multiprocessing.process.BaseProcess | None = None
+        self.writer_cpu = 0.0                 # CPU seconds of the writer process(es)
+        self.in_flight: deque[tuple[list[_Pending], list[Entry]]] = deque()
+        self.inbox: Any = None
+        self.outbox: Any = None
         self.run_id: int | None = None
         self.counts: Counter[str] = Counter()
         self.by_source: defaultdict[str, Counter[str]] = defaultdict(Counter)
@@ -117,8 +113,11 @@ class ArchiveWriter:
         exploration.ensure_schema(self.archive.db)
         self.archive.save_sources(s.as_row() for s in self.sources.values())
         self.run_id = self.archive.start_run(self.sources, mode=self.config.mode)
+        self.ingest = Ingest(self.archive, self.run_id)
+        if self.config.writer_process:
+            self._start_process()
         self.pool = derive_pool(self.workers)
-        # The writer thread owns the archive connection from here on.
+        # The writer thread hands batches over (or writes them itself) from here on.
         self.writer = threading.Thread(target=self._writer_loop, name="archive-writer",
                                        daemon=True)
         self.writer.start()
@@ -133,6 +132,7 @@ class ArchiveWriter:
         self.queue.put(None)  # end of items: the writer flushes and stops
         if self.writer is not None:
             self.writer.join()
+        self._stop_process()
         if not_revalidated:
             self.counts["not_revalidated"] = not_revalidated
             logger.info("%d archived pages confirmed recently were not requested again",
@@ -202,61 +202,136 @@ class ArchiveWriter:
                 batch.append(entry)
             if batch:
                 self._write_batch(batch)
+        while self.in_flight:  # every batch written before close() goes on
+            self._collect()
 
     def _write_batch(self, batch: list[_Pending]) -> None:
-        assert self.archive is not None
-        try:
-            with self.archive.db.atomic():
-                self.archive.begin_deferred_index()
-                try:
-                    for entry in batch:
-                        self._write(entry)
-                finally:
-                    self.archive.flush_index()
-        except Exception:  # never let the writer die: the crawl would lose every later page
-            logger.exception("could not write a batch of %d pages", len(batch))
+        assert self.ingest is not None
+        entries = [self._entry(p) for p in batch]
+        if not self.config.writer_process:
+            self._account_batch(batch, self.ingest.write_batch(entries))
+            return
+        # Two batches in flight: the writer process has the next one queued when it finishes
+        # one, while this thread collects the outcomes of the last.
+        if self.proc is None or not self.proc.is_alive():
+            self._writer_died()
+            self._start_process()
+        self.inbox.put(entries)
+        self.in_flight.append((batch, entries))
+        while len(self.in_flight) > 1:
+            self._collect()
 
-    def _write(self, entry: _Pending) -> None:
-        assert self.archive is not None
-        item = entry.item
+    def _account_batch(self, batch: list[_Pending], outcomes: list[Outcome | None]) -> None:
+        for pending, out in zip(batch, outcomes, strict=True):
+            if out is not None:
+                self._account(pending.item, out)
+
+    # -- the writer process ---------------------------------------------------------------
+    def _start_process(self) -> None:
+        """The writer process (forkserver, as the pool: it inherits no threads or sockets)."""
+        ctx = multiprocessing.get_context("forkserver")
+        # Imported once in the forkserver, not in every process it starts: the writer (and each
+        # extraction worker) is ready in milliseconds. No effect once the forkserver runs.
+        ctx.set_forkserver_preload(["archive.ingest"])
+        self.inbox, self.outbox = ctx.Queue(), ctx.Queue()
+        self.proc = ctx.Process(target=serve, name="archive-writer", daemon=True,
+                                args=(self.db_path, self.run_id, self.inbox, self.outbox,
+                                      os.getpid()))
+        self.proc.start()
+
+    def _collect(self) -> None:
+        """The outcomes of the oldest batch in flight (or, if the writer process died, every
+        batch in flight recorded as not stored)."""
+        assert self.proc is not None
+        while True:
+            try:
+                outcomes = self.outbox.get(timeout=1.0)
+            except queue.Empty:
+                if not self.proc.is_alive():
+                    self._writer_died()
+                    return
+            else:
+                batch, _ = self.in_flight.popleft()
+                self._account_batch(batch, outcomes)
+                return
+
+    def _writer_died(self) -> None:
+        """Record the batches a dead writer process left unwritten as errors, from here."""
+        while self.in_flight:  # outcomes it sent before it died are real: take them first
+            try:
+                outcomes = self.outbox.get(timeout=0.5)
+            except queue.Empty:
+                break
+            if isinstance(outcomes, list):
+                self._account_batch(self.in_flight.popleft()[0], outcomes)
+        if not self.in_flight:
+            return
+        assert self.archive is not None and self.proc is not None
+        why = f"archive error: the writer process ended (exit {self.proc.exitcode})"
+        logger.error("%s with %d batch(es) unwritten; their entries are logged as errors", why,
+                     len(self.in_flight))
+        while self.in_flight:
+            batch, entries = self.in_flight.popleft()
+            failed: list[Outcome | None] = []
+            with self.archive.db.atomic():
+                for e in entries:
+                    if isinstance(e, ExploreEntry):
+                        failed.append(None)
+                        continue
+                    url, source, role = (e.capture.url, e.capture.source, e.capture.role) \
+                        if isinstance(e, PageEntry) else (e.url, e.source, e.role)
+                    self.archive.log_failure(url=url, source=source, role=role,
+                                             outcome=FetchOutcome.ERROR, reason=why,
+                                             run_id=self.run_id)
+                    failed.append(Outcome(FetchOutcome.ERROR, PageResult.ERROR, why))
+            self._account_batch(batch, failed)
+        self.proc = None
+
+    def _stop_process(self) -> None:
+        if self.proc is None or not self.proc.is_alive():
+            return
+        self.inbox.put(None)
+        try:
+            last = self.outbox.get(timeout=60)
+            self.writer_cpu += last[1]
+        except (queue.Empty, TypeError, IndexError):
+            logger.warning("the archive writer process did not report its end")
+        self.proc.join(timeout=60)
+        if self.proc.is_alive():
+            logger.error("the archive writer process did not end; terminating it")
+            self.proc.terminate()
+            self.proc.join()
+        self.proc = None
+
+    @staticmethod
+    def _entry(pending: _Pending) -> Entry:
+        item = pending.item
+        if isinstance(item, FailureItem | ExploreRecord):
+            return item
+        return PageEntry(item.capture, pending.derived, item.is_listing, item.note,
+                         pending.error if pending.derived is None else None)
+
+    def _account(self, item: PageItem | FailureItem | ExploreRecord, out: Outcome) -> None:
+        """Count an outcome for the run record and log what an operator wants to see."""
         if isinstance(item, ExploreRecord):
-            exploration.record(self.archive.db, item.kind, item.row, self.run_id)
-            if item.source_row is not None:
-                self.archive.save_sources([item.source_row])
             return
         if isinstance(item, FailureItem):
-            self.archive.log_failure(url=item.url, source=item.source, role=item.role,
-                                     outcome=item.outcome, reason=item.reason,
-                                     retries=item.retries, run_id=self.run_id)
-            self._count(item.source, item.outcome)
+            self._count(item.source, out.outcome)
             return
         cap = item.capture
-        error = entry.error
-        if entry.derived is not None:
-            mark = self.archive.index_mark()
-            try:
-                with self.archive.db.atomic():
-                    out = self.archive.commit(cap, entry.derived, self.run_id,
-                                              is_listing=item.is_listing, note=item.note)
-            except Exception as exc:
-                self.archive.drop_index_ops(mark)
-                logger.exception("could not archive %s", cap.url)
-                error = f"{type(exc).__name__}: {exc}"
-            else:
-                self._count(cap.source, out.outcome, out.result)
-                if out.result == "listing" or (item.is_listing and out.outcome == "not_modified"):
-                    self.by_source[cap.source]["listing_pages"] += 1
-                    self.by_source[cap.source]["listing_items"] += item.links
-                    self.by_source[cap.source]["listing_truncated"] += int(item.truncated)
-                if out.result in ("report_new", "report_changed"):
-                    logger.info("%s %s (%s)", out.result.replace("_", " "), cap.url, cap.source)
-                elif out.outcome == "http_error":
-                    logger.warning("HTTP %s for %s (%s)", cap.status, cap.url, cap.source)
-                return
-        self.archive.log_failure(url=cap.url, source=cap.source, role=cap.role, outcome="error",
-                                 reason=f"archive error: {error}"[:500], status=cap.status,
-                                 run_id=self.run_id)
-        self._count(cap.source, "error")
+        if out.outcome == FetchOutcome.ERROR:
+            self._count(cap.source, out.outcome)
+            return
+        self._count(cap.source, out.outcome, out.result)
+        if out.result == PageResult.LISTING or (item.is_listing
+                                                and out.outcome == FetchOutcome.NOT_MODIFIED):
+            self.by_source[cap.source]["listing_pages"] += 1
+            self.by_source[cap.source]["listing_items"] += item.links
+            self.by_source[cap.source]["listing_truncated"] += int(item.truncated)
+        if out.result in (PageResult.REPORT_NEW, PageResult.REPORT_CHANGED):
+            logger.info("%s %s (%s)", out.result.replace("_", " "), cap.url, cap.source)
+        elif out.outcome == FetchOutcome.HTTP_ERROR:
+            logger.warning("HTTP %s for %s (%s)", cap.status, cap.url, cap.source)
 
     def _count(self, source: str, outcome: str, result: str | None = None) -> None:
         self.counts[outcome] += 1

@@ -1,6 +1,8 @@
-"""Report files built at test time from the seed texts: PDF printed by headless Chromium, DOCX
-written with python-docx, an OFD package written here, a degraded scan, legacy DOC via
-LibreOffice when it is installed, and hostile files. Nothing built here is committed."""
+"""Report files built at test time from the seed texts: PDF printed by headless Chromium or
+written here (pure Python), DOCX written with python-docx, an OFD package written here, a degraded
+scan, legacy DOC via LibreOffice when it is installed, and hostile files. Nothing built here is
+committed. The pure-Python builders (text PDF, DOCX, OFD) also make the sample portal's
+attachment-only reports (tests/fixtures/build_portal.py); `pinned_zip` makes their bytes stable."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -72,8 +75,68 @@ def make_pdf(title: str, paragraphs: list[str], header: str = "重庆市渝中�
     return print_pdf(pdf_html(title, paragraphs, header))
 
 
+def _pdf_file(objects: dict[int, bytes]) -> bytes:
+    """Objects 1..n (1 is the catalog) as a PDF file with its cross-reference table."""
+    out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
+    offsets = []
+    for number in sorted(objects):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + objects[number] + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
+    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n"
+            "%%EOF\n").encode()
+    return out
+
+
+def make_text_pdf(title: str, paragraphs: list[str], header: str) -> bytes:
+    """A text PDF written by hand (no browser, byte-stable): STSong-Light through the
+    UniGB-UTF16-H CMap — the non-embedded Adobe-GB1 font many 公文 PDFs name and every reader
+    maps to Unicode — lines placed as a 公文 lays them out: 30 characters of 15 pt, 2-character
+    first-line indents, 24 lines a page, a running header and a "— N —" page number."""
+    width, height, size, left, top, lead, per_line, per_page = 595, 842, 15, 72, 110, 26.25, 30, 24
+    placed = [(title, (width - len(title) * 20) / 2, 20)]
+    for para in paragraphs:
+        for i, line in enumerate(_wrap(para, per_line, 2)):
+            placed.append((line, left + (2 * size if i == 0 else 0), size))
+    pages = [placed[i : i + per_page] for i in range(0, len(placed), per_page)]
+
+    def show(text: str, x: float, y: float, sz: float) -> str:  # y from the top, as on paper
+        return (f"BT /F1 {sz:g} Tf {x:.2f} {height - y:.2f} Td "
+                f"<{text.encode('utf-16-be').hex().upper()}> Tj ET")
+
+    objects = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        3: b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UTF16-H "
+           b"/DescendantFonts [4 0 R] >>",
+        4: b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /CIDSystemInfo "
+           b"<< /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> /FontDescriptor 5 0 R "
+           b"/DW 1000 >>",
+        5: b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox "
+           b"[-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 "
+           b"/StemV 93 >>",
+    }
+    kids = []
+    for n, lines in enumerate(pages):
+        ops = [show(header, (width - len(header) * 9) / 2, 50, 9),
+               show(f"— {n + 1} —", width / 2 - 20, height - 45, 10)]
+        ops += [show(text, x, top + i * lead, sz) for i, (text, x, sz) in enumerate(lines)]
+        stream = zlib.compress("\n".join(ops).encode("ascii"))
+        number = 6 + 2 * n
+        objects[number] = (f"<< /Length {len(stream)} /Filter /FlateDecode >>\nstream\n"
+                           .encode() + stream + b"\nendstream")
+        objects[number + 1] = (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] "
+                               f"/Resources << /Font << /F1 3 0 R >> >> /Contents {number} 0 R >>"
+                               ).encode()
+        kids.append(f"{number + 1} 0 R")
+    objects[2] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>".encode()
+    return _pdf_file(objects)
+
+
 # -- DOCX --------------------------------------------------------------------------------------
-def make_docx(title: str, paragraphs: list[str]) -> bytes:
+def make_docx(title: str, paragraphs: list[str],
+              header: str = "广州市黄埔区人民政府办公室") -> bytes:
     """python-docx: title, body paragraphs, a table, and a footer with a PAGE field."""
     import docx
     from docx.oxml import OxmlElement
@@ -94,7 +157,7 @@ def make_docx(title: str, paragraphs: list[str]) -> bytes:
             el.text = "PAGE"
         run._r.append(el)
     footer.add_run(" 页")
-    document.sections[0].header.paragraphs[0].text = "广州市黄埔区人民政府办公室"
+    document.sections[0].header.paragraphs[0].text = header
     buf = io.BytesIO()
     document.save(buf)
     return buf.getvalue()
@@ -159,6 +222,19 @@ def make_ofd(title: str, paragraphs: list[str], header: str = "漳州高新区�
                        f'<ofd:Content><ofd:Layer ID="{n + 1}">{"".join(objs)}</ofd:Layer>'
                        "</ofd:Content></ofd:Page>")
     return buf.getvalue()
+
+
+def pinned_zip(data: bytes, when: tuple[int, ...] = (2025, 4, 1, 0, 0, 0)) -> bytes:
+    """The same zip with every member's timestamp set to `when` (python-docx and zipfile stamp
+    the current time): a fixture rebuilt from the same inputs is the same bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            pinned = zipfile.ZipInfo(info.filename, when)
+            pinned.compress_type, pinned.external_attr = info.compress_type, info.external_attr
+            dst.writestr(pinned, src.read(info))
+    return out.getvalue()
 
 
 # -- a scanned page ----------------------------------------------------------------------------

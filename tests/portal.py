@@ -36,8 +36,8 @@ def ensure_portal(root: Path = FIXTURES / "portal") -> Path:
     generated here rather than committed; a stamp of the inputs' hash avoids rebuilding every run."""
     from tests.fixtures import build_portal
 
-    inputs = [FIXTURES / "build_portal.py", *sorted((FIXTURES / "portal_src").glob("*")),
-              *sorted(build_portal.SEEDS.glob("*.txt"))]
+    inputs = [FIXTURES / "build_portal.py", FIXTURES.parent / "filemaker.py",
+              *sorted((FIXTURES / "portal_src").glob("*")), *sorted(build_portal.SEEDS.glob("*.txt"))]
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in inputs)).hexdigest()
     stamp = root.parent / f".{root.name}-built-from"
     if not (stamp.is_file() and stamp.read_text() == digest):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.extract import extract_page
+from archive.derive import extract_any
 from tests.conftest import run_crawl
 from tests.portal import PORTAL_ROOT, SamplePortal
 
@@ -39,7 +39,7 @@ def test_every_report_archived_with_its_metadata(first_crawl: Path, portal: Samp
     for want in EXPECTED["reports"]:
         row = got[portal.base_url + want["path"]]
         assert row["source"] == want["source"]
-        for key in ("title", "report_year", "published", "publisher", "index_no"):
+        for key in ("title", "report_year", "published", "publisher", "index_no", "format"):
             assert row[key] == want[key], (want["path"], key)
         lines = row["text"].split("\n")
         assert lines[0] == want["first_paragraph"], want["path"]
@@ -83,12 +83,16 @@ def test_fetch_log_records_every_outcome(first_crawl: Path, portal: SamplePortal
 
 
 def test_raw_captures_rederive_every_report(first_crawl: Path) -> None:
+    formats = set()
     for row in rows(first_crawl,
-                    "SELECT r.url, r.text, c.headers, b.body FROM reports r "
+                    "SELECT r.url, r.text, r.format, c.headers, c.link, b.body FROM reports r "
                     "JOIN captures c ON c.id = r.capture_id JOIN payloads b ON b.sha256 = c.sha256"):
         headers = json.loads(row["headers"])
-        again = extract_page(row["body"], headers.get("Content-Type"), row["url"])
-        assert again.text == row["text"]
+        link = json.loads(row["link"]) if row["link"] else None  # a file: the link that led to it
+        again = extract_any(row["body"], headers.get("Content-Type"), row["url"], link)
+        assert again.kind == "report" and again.text == row["text"], row["url"]
+        formats.add(row["format"])
+    assert formats == {"html", *(f["format"] for f in EXPECTED["files"])}
     statuses = {r["status"] for r in rows(first_crawl, "SELECT status FROM captures")}
     assert {200, 404} <= statuses
 

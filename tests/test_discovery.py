@@ -5,13 +5,16 @@ starts from the recorded columns. Requests are counted per host at the servers."
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
+from crawler.settings import RETRY_TIMES
 from tests.conftest import CrawlResult, run_crawl
 from tests.web import SampleWeb
 
@@ -81,6 +84,29 @@ def test_no_off_scope_request(crawled: Crawled) -> None:
         assert all(status in (200, 304) or path == "/robots.txt" for _, path, status in hits), (
             key, [h for h in hits if h[2] not in (200, 304)])
     assert "offsite_skipped" not in crawled.first.output
+
+
+def stat(output: str, name: str) -> int:
+    found = re.search(rf"'{re.escape(name)}': (\d+)", output)
+    return int(found.group(1)) if found else 0
+
+
+def test_every_request_accounted_for_at_an_in_scope_host(crawled: Crawled) -> None:
+    """0 off-scope requests, counted at both ends: every request the downloader made was answered
+    by one of the web's servers, or refused by the dead portal's address (a candidate that names
+    a government). A request to any other host (www.gov.cn in a footer, a CDN) would be neither."""
+    dead = urlsplit(crawled.web.urls["yg"]).netloc
+    for result, hits, run in ((crawled.first, crawled.hits1, 1), (crawled.second, crawled.hits2, 2)):
+        made = stat(result.output, "downloader/request_count")
+        refused = stat(result.output, "downloader/exception_type_count/"
+                                      "scrapy.exceptions.DownloadConnectionRefusedError")
+        answered = sum(len(h) for h in hits.values())
+        assert made == answered + refused and answered > 0, (run, made, answered, refused)
+        # the refusals are the dead 阳高县 portal's robots.txt and home page, each tried 1 + retries
+        unreachable = {urlsplit(url).netloc for (url,) in rows(
+            crawled.db, "SELECT url FROM explore_candidates WHERE run_id = ? AND decision = "
+                        "'unreachable'", (run,))}
+        assert unreachable == {dead} and refused == 2 * (1 + RETRY_TIMES), (unreachable, refused)
 
 
 def test_candidates_recorded_with_decisions(crawled: Crawled) -> None:

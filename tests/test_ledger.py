@@ -3,18 +3,22 @@ every archived report, and when a missing cell is really `missing` and when it i
 
 The sample portal (tests/fixtures/build_portal.py) has a city site (宁波市) with its own column, a
 collection column of its counties' reports (海曙区's 2023 report reposted from 海曙区's own site,
-北仑区 late for 2023 and silent for 2022) and a column of department and zone reports.
+北仑区 late for 2023 and silent for 2022) and a column of department and zone reports. Three reports
+are published only as files (#15): 江北区 2022 a DOCX and 司法局 2022 a PDF linked straight from the
+listings, 宁波市 2021 an OFD behind a 详见附件 page.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import sqlite3
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -22,7 +26,7 @@ from datasette.app import Datasette
 
 from archive.divisions import governments
 from tests.conftest import LEDGER_AS_OF, REPO, free_port, run_crawl
-from tests.portal import SamplePortal
+from tests.portal import EXPECTED, SamplePortal
 from tests.test_datasette import METADATA, PLUGINS, TEMPLATES
 
 YEARS = range(2019, 2026)  # due by 2026-12-01: 2019–2025
@@ -40,11 +44,11 @@ EXPECTED_CELLS = {
     "330212:宁波高新区": cells({2022: "on_time", 2023: "on_time", 2024: "on_time"}),
     "350600:漳州高新区": cells({2021: "on_time", 2022: "on_time"}),
     "440112": cells({2022: "on_time", 2023: "on_time"}),
-    "330200": cells({2022: "on_time", 2023: "on_time"}),
+    "330200": cells({2021: "on_time", 2022: "on_time", 2023: "on_time"}),  # 2021: an OFD
     "330203": cells({2022: "on_time", 2023: "on_time"}),
-    "330205": cells({2023: "on_time"}),
+    "330205": cells({2022: "on_time", 2023: "on_time"}),  # 2022: a DOCX
     "330206": cells({2023: "late"}),
-    "330200:司法局": cells({2023: "on_time"}),
+    "330200:司法局": cells({2022: "on_time", 2023: "on_time"}),  # 2022: a PDF
     "330200:市场监督管理局": cells({2023: "on_time"}),
     "330200:宁波杭州湾新区": cells({2023: "on_time"}),
 }
@@ -73,6 +77,9 @@ EXPECTED_ISSUERS = {
     "t20240310_4060001.html": ("330200:司法局", "department"),
     "t20240312_4060777.html": ("330200:市场监督管理局", "department"),
     "t20240325_4071234.html": ("330200:宁波杭州湾新区", "zone"),
+    "P020220328512345.ofd": ("330200", "city"),
+    "P020230329601234.docx": ("330205", "county"),
+    "P020230320398765.pdf": ("330200:司法局", "department"),
 }
 
 
@@ -124,6 +131,33 @@ def test_every_report_attributed(crawled_archive: Path) -> None:
     names = {r["issuer_id"]: r["issuer"] for r in rows}
     assert names["330203"] == "宁波市海曙区人民政府"
     assert names["330200:司法局"] == "宁波市司法局"
+
+
+def test_every_attachment_only_report_is_archived_attributed_and_in_the_ledger(
+        crawled_archive: Path) -> None:
+    """#15 acceptance: each report the sample portal publishes only as a file."""
+    files = {f["path"]: f for f in EXPECTED["files"]}
+    assert {f["format"] for f in files.values()} == {"docx", "pdf", "ofd"}
+    rows = {urlsplit(r["url"]).path: r for r in query(
+        crawled_archive, "SELECT * FROM reports WHERE format != 'html'")}
+    assert set(rows) == set(files)
+    for path, want in files.items():
+        row = rows[path]
+        assert row["format"] == want["format"] and row["capture_id"], path
+        assert urlsplit(row["linked_from"]).path == want["linked_from"], path
+        issuer_id, level = EXPECTED_ISSUERS[path.rsplit("/", 1)[1]]
+        assert (row["issuer_id"], row["issuer_level"]) == (issuer_id, level), path
+        (cell,) = query(crawled_archive, "SELECT * FROM ledger WHERE body_id = ? AND "
+                                         "report_year = ?", issuer_id, row["report_year"])
+        assert (cell["status"], cell["url"], cell["published"]) == (
+            "on_time", row["url"], row["published"]), path
+        provenance = json.loads(row["provenance"])  # metadata from the page that links the file
+        assert (provenance["title"], provenance["published"]) == ("link text", "linking page")
+    # the 详见附件 page is recorded, not a report; its file is
+    (stub,) = EXPECTED["stubs"]
+    (log,) = query(crawled_archive, "SELECT result, reason FROM fetch_log WHERE url LIKE ?",
+                   f"%{stub}")
+    assert log["result"] == "not_report" and "its text is in 1 linked file" in log["reason"]
 
 
 def test_a_repost_is_one_report_with_two_copies(crawled_archive: Path) -> None:

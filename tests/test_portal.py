@@ -189,13 +189,33 @@ def page_text(body: bytes, path: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
+def expect_file(portal: SamplePortal, report: dict, file: dict, body: bytes) -> None:
+    """A report published only as a file: the bytes are that format and hold the report's
+    paragraphs; the page that links it shows its date (and, for a 详见附件 page, its title)."""
+    from archive.files import extract_file, sniff
+
+    assert sniff(body, report["path"]).format == report["format"] == file["format"]
+    paragraphs = extract_file(body, report["format"]).paragraphs
+    assert report["first_paragraph"] in paragraphs and report["last_paragraph"] in paragraphs
+    status, _, page = fetch(portal, file["linked_from"])
+    text = page_text(page, file["linked_from"])
+    assert status == 200 and report["published"] in text, report["path"]
+    assert report["path"].rsplit("/", 1)[1] in page.decode("utf-8"), report["path"]
+    if file["linked_from"] in EXPECTED["stubs"]:
+        assert "详见附件" in text and report["title"] in text
+
+
 def test_expected_matches_served_pages(portal: SamplePortal) -> None:
     t2s = opencc.OpenCC("t2s").convert  # the hp site is traditional; expected.json holds t2s
     for _ in range(2):  # get the flaky page past its 503s
         fetch(portal, FLAKY)
+    files = {f["path"]: f for f in EXPECTED["files"]}
     for report in EXPECTED["reports"]:
         status, _, body = fetch(portal, report["path"])
         assert status == 200, report["path"]
+        if report["format"] != "html":
+            expect_file(portal, report, files[report["path"]], body)
+            continue
         text = page_text(body, report["path"])
         if report["source"] == "gz-hp":
             text = t2s(text)

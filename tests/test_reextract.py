@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import archive.derive as derive_module
 import archive.reextract as rx
 from archive.store import Archive
 from tests.conftest import REPO
@@ -55,20 +56,21 @@ def test_changed_extraction_is_a_new_version(crawled: Path, tmp_path: Path,
     src.backup(dst)
     src.close()
     dst.close()
-    real = rx.extract_page
+    real = derive_module.extract_page  # reextract derives as the crawl does: `archive.derive`
 
-    def improved(body: bytes, content_type: str | None, url: str):
-        ex = real(body, content_type, url)
+    def improved(body: bytes, content_type: str | None, url: str, *args):
+        ex = real(body, content_type, url, *args)
         if ex.kind == "report" and "/nbhtz/" in url:
             ex.text += "\n（新版提取器多识别出的一段）"
             ex.content_hash = "changed-" + (ex.content_hash or "")
         return ex
 
-    monkeypatch.setattr(rx, "extract_page", improved)
+    monkeypatch.setattr(derive_module, "extract_page", improved)
     archive = Archive(db)
     last_seen = dict(archive.db.execute("SELECT url, last_seen FROM reports").fetchall())
     counts = rx.reextract(archive, progress=False, workers=0)  # in-process: the patch applies
-    assert counts == {"report_changed": 3, "report_unchanged": N_REPORTS - 3, "not_report": 9}
+    # not_report: the 9 distractors fetched, and the 详见附件 page whose report is its OFD
+    assert counts == {"report_changed": 3, "report_unchanged": N_REPORTS - 3, "not_report": 10}
     versions = archive.db.execute(
         "SELECT url, COUNT(*) FROM report_versions GROUP BY url HAVING COUNT(*) > 1").fetchall()
     assert len(versions) == 3 and all("/nbhtz/" in url for url, _ in versions)

@@ -68,7 +68,10 @@ def test_sigkill_part_way_then_restart_equals_an_uninterrupted_crawl(tmp_path: P
 
     db = tmp_path / "crash.db"
     with SamplePortal(port=fast.port, delay=0.25) as slow:
-        proc = subprocess.Popen([*CRAWL, "-a", f"sources={ref_sources}", "-s", f"ARCHIVE_DB={db}"],
+        # One request at a time and a write every 0.2 s: the reports arrive one by one over ~10 s,
+        # so the kill lands part-way even when a loaded machine delays the first writes.
+        proc = subprocess.Popen([*CRAWL, "-a", f"sources={ref_sources}", "-s", f"ARCHIVE_DB={db}",
+                                 "-s", "CONCURRENT_REQUESTS=1", "-s", "ARCHIVE_FLUSH_SECONDS=0.2"],
                                 cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         reports = 0

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sources import SourcesError, load_sources, main
+from crawler.registry_checks import main
+from crawler.sources import SourcesError, load_sources
 
 GOOD = """sources:
   - name: cq-jlp
@@ -39,6 +40,9 @@ def test_good_file_loads(tmp_path: Path) -> None:
         (lambda t: t.replace("adcode: \"500107\"", "adcode: \"5001\""), 4, "adcode"),
         (lambda t: t.replace("level: county", "level: village"), 5, "level"),
         (lambda t: t.replace("cms: trs", "cms: trs\n    colour: red"), 7, "colour"),
+        # a hint nothing reads is an error, not a silent no-op (hints.link_pattern, gone in #19)
+        (lambda t: t.replace("cms: trs", "cms: trs\n    hints: {link_pattern: 'a'}"), 7,
+         "hints.link_pattern"),
         (lambda t: t.replace("http://cqjlp", "ftp://cqjlp"), 9, "start_urls"),
         (lambda t: t.replace("name: cq-jlp", "name: CQ JLP"), 2, "name"),
     ],

@@ -15,10 +15,9 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
+from archive.constants import EX_TEMPFAIL
 from archive.lock import LockHeld, crawl_lock
 from crawler.sources import DEFAULT_SOURCES, SourcesError, load_sources
-
-EX_TEMPFAIL = 75  # sysexits.h: "try again later" — another crawl holds the archive
 
 
 class Command(ScrapyCrawl):

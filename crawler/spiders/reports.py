@@ -20,41 +20,20 @@ from twisted.python.failure import Failure
 
 from archive.attachments import is_stub
 from archive.classify import classify_title
+from archive.constants import FetchOutcome
 from archive.decode import decode_body
 from archive.extract import Extraction, extract_page
 from archive.files import sniff
-from archive.store import NETWORK_ERROR, SKIPPED, Capture
+from archive.pages import Capture
 from crawler.attachments import date_near, file_links, has_file_links, is_file_url
 from crawler.discovery import DiscoveryMixin, listing_meta
+from crawler.failures import describe_failure
 from crawler.items import FailureItem, PageItem
 from crawler.listing import Discovery, discover, hanweb, looks_like_column, next_dataproxy
-from crawler.middlewares import FreshEnough
+from crawler.middlewares import FreshEnough, Validators, open_validators
 from crawler.sources import DEFAULT_SOURCES, Source, load_sources
 
 LISTING_ROLES = ("start", "listing", "dataproxy")
-
-
-def describe_failure(failure: Failure) -> str:
-    """A short, stable reason for a failed download, for the fetch log."""
-    name, message = failure.type.__name__, failure.getErrorMessage()
-    text = f"{name} {message}".lower()
-    if ("maxsize" in text or "max size" in text or "larger than download" in text
-            or "cancelled" in text):
-        # Scrapy cancels a download only when it outgrows DOWNLOAD_MAXSIZE.
-        kind = "refused: larger than DOWNLOAD_MAXSIZE"
-    elif "timeout" in text or "timed out" in text:
-        kind = "timeout"
-    elif "dataloss" in text or "data loss" in text or "partial" in text:
-        kind = "truncated body"
-    elif "refused" in text:
-        kind = "connection refused"
-    elif "lost" in text or "reset" in text or "connectiondone" in text:
-        kind = "connection lost"
-    elif "dns" in text or "resolve" in text:
-        kind = "DNS lookup failed"
-    else:
-        kind = "download failed"
-    return f"{kind} ({name}: {message})"[:500]
 
 
 def response_headers(response: Response) -> dict[str, str]:
@@ -81,6 +60,7 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
         self._listing_hashes: defaultdict[str, set[str]] = defaultdict(set)
         self._listing_urls: defaultdict[str, set[str]] = defaultdict(set)
         self.not_revalidated = 0
+        self._validators: Validators | None = None  # opened on the first unchanged report page
 
     async def start(self) -> AsyncIterator[Request]:
         for source in list(self.sources.values()):
@@ -123,8 +103,10 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
             return
         if role not in LISTING_ROLES or response.status != 200:
             ex, files = self._report_files(response, source)
-            yield PageItem(self._capture(response, source, role), is_listing=False,
-                           extraction=ex)
+            capture = self._capture(response, source, role)
+            if files and response.status == 200:  # kept: a 304 next time re-requests them
+                capture.link = {"files": [[r.url, r.meta["file_link"]] for r in files]}
+            yield PageItem(capture, is_listing=False, extraction=ex)
             yield from files
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
@@ -187,6 +169,9 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         self.discovery_closed()
+        close = getattr(self._validators, "close", None)
+        if close is not None:
+            close()
 
     # -- reports as files (#15) ------------------------------------------------------------
     def _file_meta(self, response: Response, url: str, text: str) -> dict[str, Any]:
@@ -202,29 +187,47 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
                       source: Source) -> tuple[Extraction | None, list[Request]]:
         """A detail page's links to report files (附件): the page's extraction (done here, once,
         only for pages that link files) and requests for the files, carrying the page's title,
-        date and publisher. When the page has the report's text the files are kept as copies."""
-        if (response.status != 200 or "file_link" in response.meta
-                or not has_file_links(response.body)):
+        date and publisher. When the page has the report's text the files are kept as copies.
+        A page answering 304 has the files the archive holds as linked from it revalidated: the
+        report behind an unchanged 详见附件 page is revisited like any other."""
+        if "file_link" in response.meta:
+            return None, []
+        depth = response.meta.get("listing_depth", 0)
+        if response.status == 304:
+            return None, self._unchanged_page_files(response.url, source, depth)
+        if response.status != 200 or not has_file_links(response.body):
             return None, []
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-        if sniff(response.body, response.url, content_type).format != "html":
+        return self._page_files(response.url, response.body, content_type, source, depth)
+
+    def _unchanged_page_files(self, url: str, source: Source, depth: int) -> list[Request]:
+        """Requests for the files the archive holds as linked from `url`, each with the link
+        context it was found by (title, date and publisher of the page)."""
+        if self._validators is None:  # the archive, or Redis for a distributed crawler
+            self._validators = open_validators(self.settings)
+        return [self._request(file, source, "detail", depth, handle_httpstatus_list=[304],
+                              link_text=link.get("text"), file_link=link)
+                for file, link in self._validators.linked_files(url)]
+
+    def _page_files(self, url: str, body: bytes, content_type: str, source: Source,
+                    depth: int) -> tuple[Extraction | None, list[Request]]:
+        if sniff(body, url, content_type).format != "html":
             return None, []
-        ex = extract_page(response.body, content_type, response.url)
+        ex = extract_page(body, content_type, url)
         titled = classify_title(ex.title or "").is_report
-        text = decode_body(response.body, content_type).text
-        links = file_links(text, response.url, all_documents=titled)
+        text = decode_body(body, content_type).text
+        links = file_links(text, url, all_documents=titled)
         if not links:
             return ex, []
         stub = is_stub(ex.text)
         if titled and stub and ex.kind != "report":
             ex.reason += f"; its text is in {len(links)} linked file(s)"
-        self.logger.info("%s links %d file(s)%s", response.url, len(links),
+        self.logger.info("%s links %d file(s)%s", url, len(links),
                          " (report text in the file)" if titled and stub else "")
-        depth = response.meta.get("listing_depth", 0)
         requests = [
             self._request(link.url, source, "detail", depth, handle_httpstatus_list=[304],
                           link_text=link.text, file_link={
-                              "text": link.text, "linked_from": response.url,
+                              "text": link.text, "linked_from": url,
                               "page_title": ex.title if titled else None,
                               "published": ex.published, "publisher": ex.publisher,
                               "page_is_report": ex.kind == "report" and not stub})
@@ -249,8 +252,10 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
             elif "max redirections" in reason:
                 reason = f"redirect loop or chain too long ({reason})"
             self.logger.info("skipped %s: %s", request.url, reason)
-            yield FailureItem(request.url, source.name, role, SKIPPED, reason, retries)
+            yield FailureItem(request.url, source.name, role, FetchOutcome.SKIPPED, reason,
+                              retries)
             return
         reason = describe_failure(failure)
         self.logger.warning("network error on %s: %s", request.url, reason)
-        yield FailureItem(request.url, source.name, role, NETWORK_ERROR, reason, retries)
+        yield FailureItem(request.url, source.name, role, FetchOutcome.NETWORK_ERROR, reason,
+                          retries)

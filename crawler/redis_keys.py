@@ -1,0 +1,49 @@
+"""The distributed crawl's Redis keys, and the crawler side of revalidation there — what the
+downloader middlewares need from distributed mode, without importing it (and so Scrapy's whole
+distributed machinery, which imports the spider, which imports the middlewares)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+
+from archive.constants import TIMESTAMP_FORMAT
+from archive.revalidation import VALIDATOR_HEADERS
+from archive.urls import canonical_url
+
+
+def keys(job: str) -> dict[str, str]:
+    p = f"fzzf:{job}"
+    return {name: f"{p}:{name}" for name in
+            ("requests", "dupefilter", "items", "ready", "validators", "crawlers", "closed",
+             "writer")} | {
+        "alive": f"{p}:alive:", "busy": f"{p}:busy:"}
+
+
+class RedisValidators:
+    """Crawler side of revalidation: what the writer published from the archive (ETag,
+    Last-Modified, last confirmed) instead of reading SQLite, which may be on another machine."""
+
+    def __init__(self, server: redis.Redis, job: str) -> None:
+        self.server = server
+        self.key = keys(job)["validators"]
+
+    def _get(self, url: str) -> dict[str, Any]:
+        raw = self.server.hget(self.key, canonical_url(url))
+        return json.loads(raw) if raw else {}
+
+    def days_since_confirmed(self, url: str) -> float | None:
+        confirmed = self._get(url).get("confirmed")
+        if not confirmed:
+            return None
+        then = datetime.strptime(confirmed, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+        return (datetime.now(UTC) - then).total_seconds() / 86400
+
+    def validators(self, url: str) -> dict[str, str]:
+        return {k: v for k, v in self._get(url).items() if k in VALIDATOR_HEADERS}
+
+    def linked_files(self, url: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(file, link) for file, link in self._get(url).get("files", [])]
