@@ -43,11 +43,11 @@ def _row(name: str, step: dict[str, Any], bare_rate: float, note: str = "") -> s
 
 def ratio_table(res: dict[str, Any]) -> list[str]:
     """The paired bare/full crawls per page size, their median ratio, and CPU per page (whole
-    process tree; "main" = the crawl process, "workers" = its extraction processes). Returns the
-    targets missed."""
+    process tree; "main" = the crawl process, "others" = its extraction workers and the archive's
+    writer process). Returns the targets missed."""
     misses = []
     print(f"{'pages':<8}{'run':>4}{'bare p/s':>10}{'crawl p/s':>11}{'× bare':>8}"
-          f"{'  CPU ms/page: bare':>20}{'crawl':>7}{'main':>7}{'workers':>9}  archive")
+          f"{'  CPU ms/page: bare':>20}{'crawl':>7}{'main':>7}{'others':>9}  archive")
     for block in res.get("ratio_runs", []):
         for i, r in enumerate(block["runs"]):
             b, c = r["bare"], r["crawl"]
