@@ -37,6 +37,8 @@ _CELL = {"td", "th"}
 _WS = re.compile(r"[ \t\r\n\f\v\u3000\xa0\u2002\u2003\u2009\u200b\ufeff]+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 MIN_CONTAINER_CHARS = 200
+# "holds at least MIN_CONTAINER_CHARS CJK characters", decided in C and stopping at the 200th
+_ENOUGH_CJK = re.compile(rf"(?:[^\u3400-\u9fff]*+[\u3400-\u9fff]){{{MIN_CONTAINER_CHARS}}}")
 
 
 # Text outside links, scripts and styles: what a reader sees as prose, not navigation.
@@ -183,7 +185,7 @@ def find_container(root: lxml_html.HtmlElement) -> tuple[etree._Element | None, 
     for xpath in CONTAINERS:
         for el in root.xpath(xpath):
             # text_content() runs in C; link text is no concern inside a known article container
-            if len(_CJK.findall(el.text_content())) >= MIN_CONTAINER_CHARS:
+            if _ENOUGH_CJK.match(el.text_content()):
                 return el, f"container:{xpath.split('[')[-1].rstrip(']')}"
     body = root.find("body")
     if body is None:

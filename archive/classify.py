@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from archive.patterns import RE
+
 # The topic: rule-of-law government building (older reports say 依法行政).
 _TOPIC = re.compile(r"法治政府|法治建设|依法行政|法治.{0,4}建设")
 # The genre: a report on the year, a summary of work, or "…工作情况".
@@ -42,7 +44,7 @@ def title_kind(title: str) -> str:
     """The part of a title that says what the document is: its leading tags (【政策解读】), then
     everything from the topic (法治政府建设…) on, minus a trailing next-year-plan clause. The issuer
     and year before the topic ("泾县自然资源和规划局2023年…") are left out."""
-    t = re.sub(r"\s+", "", title or "")
+    t = RE[r"\s+"].sub("", title or "")
     m = _TAGS.match(t)
     tags, rest = (m.group(0), t[m.end():]) if m else ("", t)
     topic = _TOPIC.search(rest)
@@ -66,7 +68,7 @@ class Verdict:
 
 def classify_title(title: str) -> Verdict:
     """Whether a (simplified) title names a 法治政府建设 annual report."""
-    t = re.sub(r"\s+", "", title or "")
+    t = RE[r"\s+"].sub("", title or "")
     if not t:
         return Verdict(False, "no title")
     if not _TOPIC.search(t):
@@ -82,8 +84,8 @@ def classify_title(title: str) -> Verdict:
 
 def looks_like_candidate(anchor_text: str) -> bool:
     """Loose test for listing links worth fetching (anchor text may be truncated with …)."""
-    t = re.sub(r"\s+", "", anchor_text or "")
-    return bool(re.search(r"法治|依法行政|法制", t))
+    t = RE[r"\s+"].sub("", anchor_text or "")
+    return bool(RE[r"法治|依法行政|法制"].search(t))
 
 
 def _cn_year(s: str) -> int:
@@ -92,7 +94,7 @@ def _cn_year(s: str) -> int:
 
 def year_in_title(title: str) -> int | None:
     """The year a title reports on: `2023年`, `2023年度`, `二〇二三年`."""
-    t = re.sub(r"\s+", "", title or "")
+    t = RE[r"\s+"].sub("", title or "")
     m = _YEAR.search(t)
     if m:
         return int(m.group(1))

@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+from archive.patterns import RE
+
 # indicator key → (family, description). The keys are the documented vocabulary of report_facts.
 INDICATORS: dict[str, tuple[str, str]] = {
     "review_received": ("review", "行政复议 申请/案件 收到、新收"),
@@ -107,6 +109,8 @@ def chinese_number(s: str) -> int | None:
 _UNITS = ("个班次|件次|人次|场次|家次|班次|万元|亿元|"
           "件|宗|起|人|名|位|次|场|项|个|期|份|条|家|所|册|卷|%|％")
 _NUMBER = re.compile(
+    # what a match can start with (the same matches; the rest is tried only there: 4× faster)
+    r"(?=[超近约逾\d零〇一二两三四五六七八九十百千])"
     r"(?P<pre>超过|超|近|约|逾)?"
     # never inside a run of digits/numerals: each attempt is O(1), the scan linear
     r"(?P<num>(?<!\d)(?<!\d[.,])\d+(?:,\d{3})*(?:\.\d+)?"
@@ -146,7 +150,7 @@ class _Ctx:
 
 
 def _has(pattern: str, *texts: str) -> bool:
-    return any(re.search(pattern, t) for t in texts)
+    return any(RE[pattern].search(t) for t in texts)
 
 
 def _count_indicator(c: _Ctx) -> str | None:
@@ -156,33 +160,33 @@ def _count_indicator(c: _Ctx) -> str | None:
     sent = before + "|" + lead
     if unit in ("万元", "亿元"):
         return None
-    if re.search(r"意见|建议|问题|线索|隐患", lead[-6:]):  # 出具法律意见1037份, 提出问题23条
+    if RE[r"意见|建议|问题|线索|隐患"].search(lead[-6:]):  # 出具法律意见1037份, 提出问题23条
         return None
     # appearance in court by agency heads
     if "出庭" in lead and unit in _COUNT_UNITS | {"人次", "次"} | _PEOPLE:
         return "appearance_times"
     # administrative reconsideration
-    if "复议" in lead or ("复议" in before and not re.search(r"诉讼|应诉|法律援助|调解", lead)):
+    if "复议" in lead or ("复议" in before and not RE[r"诉讼|应诉|法律援助|调解"].search(lead)):
         if unit in _COUNT_UNITS:
-            if re.search(r"直接纠错|纠错|撤销|变更|确认违法|责令履行", lead):
+            if RE[r"直接纠错|纠错|撤销|变更|确认违法|责令履行"].search(lead):
                 return "review_corrected"
-            if re.search(r"办结|审结|结案|作出.{0,6}决定", lead):
+            if RE[r"办结|审结|结案|作出.{0,6}决定"].search(lead):
                 return "review_decided"
-            if re.search(r"受理|立案", lead):
+            if RE[r"受理|立案"].search(lead):
                 return "review_accepted"
-            if re.search(r"收到|新收|收案|接收|申请", lead):
+            if RE[r"收到|新收|收案|接收|申请"].search(lead):
                 return "review_received"
-            if re.search(r"诉讼|维持|驳回|撤回|中止|终止", lead):  # outcomes other than 纠错
+            if RE[r"诉讼|维持|驳回|撤回|中止|终止"].search(lead):  # outcomes other than 纠错
                 return None
-            if "复议" in lead and "案件" in lead and not re.search(r"中止|终止|起诉|移交", lead):
+            if "复议" in lead and "案件" in lead and not RE[r"中止|终止|起诉|移交"].search(lead):
                 return "review_cases"
         return None
     # administrative litigation
-    if re.search(r"行政诉讼|应诉案件|一审行政案件|行政案件", lead) and "法律援助" not in sent:
+    if RE[r"行政诉讼|应诉案件|一审行政案件|行政案件"].search(lead) and "法律援助" not in sent:
         if unit in _COUNT_UNITS:
             if "败诉" in lead:
                 return "litigation_lost"
-            if re.search(r"结案|审结|办结", lead):
+            if RE[r"结案|审结|办结"].search(lead):
                 return None
             return "litigation_cases"
         return None
@@ -193,46 +197,46 @@ def _count_indicator(c: _Ctx) -> str | None:
         return "legal_aid_cases"
     # normative documents
     if _has(r"规范性文件", near) or (
-            _has(r"规范性文件", before) and re.search(r"文件|备案|清理|废止", lead)):
+            _has(r"规范性文件", before) and RE[r"文件|备案|清理|废止"].search(lead)):
         if unit in _COUNT_UNITS | {"份", "个"}:
-            if re.search(r"会商|讨论|征求", lead):
+            if RE[r"会商|讨论|征求"].search(lead):
                 return None
-            if re.search(r"清理|废止|修订|修改|失效", near):
+            if RE[r"清理|废止|修订|修改|失效"].search(near):
                 return "normdoc_cleaned"
-            if re.search(r"备案|报备", lead):
+            if RE[r"备案|报备"].search(lead):
                 return "normdoc_filed"
-            if re.search(r"审核|审查", near):  # "对31件…规范性文件进行合法性审核"
+            if RE[r"审核|审查"].search(near):  # "对31件…规范性文件进行合法性审核"
                 return "normdoc_reviewed"
-            if re.search(r"出台|制定|印发|发布|制发|起草", lead):
+            if RE[r"出台|制定|印发|发布|制发|起草"].search(lead):
                 return "normdoc_issued"
         return None
     # legality review: contracts, decisions, documents
     if unit in _COUNT_UNITS | {"份"} and (
-            re.search(r"合法性审[核查]|法律审核|合法性审核", lead)
-            or re.search(r"审[核查].{0,20}合同|合同.{0,8}(?:法律|合法性)?审[核查]", lead)
-            or re.search(r"^[^，,]{0,4}合同.{0,8}(?:合法性|法律)审[核查]", trail)):
+            RE[r"合法性审[核查]|法律审核|合法性审核"].search(lead)
+            or RE[r"审[核查].{0,20}合同|合同.{0,8}(?:法律|合法性)?审[核查]"].search(lead)
+            or RE[r"^[^，,]{0,4}合同.{0,8}(?:合法性|法律)审[核查]"].search(trail)):
         return "legality_reviewed"
     # major administrative decisions
     if "重大行政决策" in lead and unit in _COUNT_UNITS | {"项", "个", "次"}:
         return "decision_count"
     # power and responsibility lists
-    if re.search(r"权责清单|权力清单|权责事项|责任事项|行政权力", near) and unit in ("项", "条",
+    if RE[r"权责清单|权力清单|权责事项|责任事项|行政权力"].search(near) and unit in ("项", "条",
                                                                                  "个"):
         return "power_list_items"
     # enforcement
-    if "案卷" in near and re.search(r"评查|抽查|抽取|检查", near) and unit in _COUNT_UNITS | {"份",
+    if "案卷" in near and RE[r"评查|抽查|抽取|检查"].search(near) and unit in _COUNT_UNITS | {"份",
                                                                                "卷", "个"}:
         return "enforcement_files"
-    if unit in _PEOPLE | {"人次"} and "执法" in near and re.search(r"培训|轮训", near):
+    if unit in _PEOPLE | {"人次"} and "执法" in near and RE[r"培训|轮训"].search(near):
         return "enforcement_trained"
-    if unit in _PEOPLE | {"个"} and re.search(r"执法证|持证", near):
+    if unit in _PEOPLE | {"个"} and RE[r"执法证|持证"].search(near):
         return "enforcement_certified"
-    if unit in _PEOPLE and re.search(r"执法人员|执法队员", lead) and not re.search(r"出动|人次",
-                                                                              lead):
+    if (unit in _PEOPLE and RE[r"执法人员|执法队员"].search(lead)
+            and not RE[r"出动|人次"].search(lead)):
         return "enforcement_personnel"
-    if unit in _COUNT_UNITS and re.search(r"案件|立案|处罚决定", lead) and re.search(
-            r"查处|查办|执法|处罚|违法", sent) and not re.search(
-                r"纠纷|调解|法律援助|公证|法院|法庭|涉诉", sent):
+    if (unit in _COUNT_UNITS and RE[r"案件|立案|处罚决定"].search(lead)
+            and RE[r"查处|查办|执法|处罚|违法"].search(sent)
+            and not RE[r"纠纷|调解|法律援助|公证|法院|法庭|涉诉"].search(sent)):
         return "enforcement_cases"
     # lawyers and counsel
     if unit in _PEOPLE and "公职律师" in near:
@@ -240,38 +244,38 @@ def _count_indicator(c: _Ctx) -> str | None:
     if unit in _PEOPLE and "法律顾问" in near:
         return "counsel_advisers"
     # study of law by officials (before pufa: 学法 is not 普法)
-    if re.search(r"学法|领导干部.{0,6}讲座|中心组学习|学习习近平法治思想|学习.{0,4}法治思想|"
-                 r"旁听|法治理论知识|专题辅导|法律知识考试", near):
+    if RE[r"学法|领导干部.{0,6}讲座|中心组学习|学习习近平法治思想|学习.{0,4}法治思想|"
+          r"旁听|法治理论知识|专题辅导|法律知识考试"].search(near):
         if unit in ("次", "场", "期", "班次", "个班次", "场次"):
             return "study_sessions"
         if unit in _PEOPLE | {"人次"}:
             return "study_participants"
         return None
-    if unit in _PEOPLE | {"人次"} and re.search(r"参考|参训|参学|参加考试", lead) and re.search(
-            r"学法|法治理论|法律知识|法治思想", before):
+    if (unit in _PEOPLE | {"人次"} and RE[r"参考|参训|参学|参加考试"].search(lead)
+            and RE[r"学法|法治理论|法律知识|法治思想"].search(before)):
         return "study_participants"   # "…参加法治理论考试，参考人数达860人"
     # legal education of the public
-    if re.search(r"普法|法治宣传|宣传活动|法治讲座|专题讲座|宣讲|送法|以案释法|法治课|"
-                 r"宣传资料|宣传品|宣传手册|宣传册|宣传单", near):
+    if RE[r"普法|法治宣传|宣传活动|法治讲座|专题讲座|宣讲|送法|以案释法|法治课|"
+          r"宣传资料|宣传品|宣传手册|宣传册|宣传单"].search(near):
         if unit in ("次", "场", "场次", "期", "个"):
             return "pufa_activities"
-        if unit in ("人次", "人") and re.search(r"参与|参加|受众|覆盖|群众", near):
+        if unit in ("人次", "人") and RE[r"参与|参加|受众|覆盖|群众"].search(near):
             return "pufa_participants"
-        if unit in ("份", "册", "件") and re.search(r"资料|宣传品|手册|宣传册", near):
+        if unit in ("份", "册", "件") and RE[r"资料|宣传品|手册|宣传册"].search(near):
             return "pufa_materials"
         return None
-    if unit in ("人次", "人") and re.search(r"受众|受教育|参与|覆盖", lead) and re.search(
-            r"普法|法治宣传|宣传活动|法治讲座", before):
+    if (unit in ("人次", "人") and RE[r"受众|受教育|参与|覆盖"].search(lead)
+            and RE[r"普法|法治宣传|宣传活动|法治讲座"].search(before)):
         return "pufa_participants"
     # disputes and mediation
-    if re.search(r"撤诉|法庭|审结", sent):  # court mediation is not the agency's
+    if RE[r"撤诉|法庭|审结"].search(sent):  # court mediation is not the agency's
         return None
     if unit in _COUNT_UNITS and (
-            re.search(r"纠纷|调解|调处", lead)
-            or (re.search(r"纠纷|调解", before) and re.search(r"化解|成功", lead))):
-        if re.search(r"成功|化解", lead) and not re.search(r"排查|摸排|受理|收到|调处", lead):
+            RE[r"纠纷|调解|调处"].search(lead)
+            or (RE[r"纠纷|调解"].search(before) and RE[r"化解|成功"].search(lead))):
+        if RE[r"成功|化解"].search(lead) and not RE[r"排查|摸排|受理|收到|调处"].search(lead):
             return "mediation_success"
-        if re.search(r"排查|摸排|调处|受理|收到|调解|化解", lead) or (
+        if RE[r"排查|摸排|调处|受理|收到|调解|化解"].search(lead) or (
                 "其中" in lead and "纠纷" in lead):
             return "mediation_disputes"
     return None
@@ -293,10 +297,10 @@ def _rate_indicator(kw: str, c: _Ctx) -> str | None:
         return "litigation_loss_rate"
     if "出庭" in kw or (kw.endswith("应诉率") and "负责人" in sent):
         return "appearance_rate"
-    if re.search(r"持证.{0,3}率", kw):
+    if RE[r"持证.{0,3}率"].search(kw):
         return "enforcement_certified_rate"
-    if re.search(r"调解成功率|调处成功率|化解成功率|化解率|成功率", kw) and re.search(
-            r"纠纷|调解|调处", sent):
+    if (RE[r"调解成功率|调处成功率|化解成功率|化解率|成功率"].search(kw)
+            and RE[r"纠纷|调解|调处"].search(sent)):
         return "mediation_success_rate"
     return None
 
@@ -338,8 +342,8 @@ def _value(m: re.Match[str]) -> tuple[float, str] | None:
 
 def number_value(value_text: str) -> float | None:
     """The number a `value_text` stands for ("31.5万" → 315000.0, "八" → 8.0)."""
-    m = re.fullmatch(r"(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
-                     r"(?P<mag>万|亿)?", value_text)
+    m = RE[r"(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
+           r"(?P<mag>万|亿)?"].fullmatch(value_text)
     if not m:
         return None
     if m.group("num")[0].isdigit():
@@ -405,7 +409,7 @@ def _sentence_facts(text: str, start: int, s: str, prev: str) -> list[Fact]:
                 # a parallel listing: "民法典进机关87场、长江保护法进机关42场"
                 indicator = last.indicator
             elif (indicator is None and last is not None and last.indicator == "enforcement_cases"
-                  and re.match(r"(?:已|共)?(?:办结|结案)", lead)):
+                  and RE[r"(?:已|共)?(?:办结|结案)"].match(lead)):
                 indicator = "enforcement_cases"  # "立案查处…案件1876件，办结1802件"
         if indicator is None:
             continue

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from archive.patterns import RE
+
 # Whole lines of portal chrome. Anchored so that body sentences using the same words survive
 # (e.g. 规范性文件备案审查, "分享到了…成果"). Matched against the line with whitespace removed.
 _NOISE_LINE = re.compile(
@@ -61,7 +63,7 @@ _META_LINE = re.compile(
 
 def is_chrome(line: str) -> bool:
     """Whether a whole line is portal chrome rather than report text."""
-    squashed = re.sub(r"\s+", "", line)
+    squashed = RE[r"\s+"].sub("", line)
     if _NOISE_LINE.match(squashed) or _META_LINE.match(line) or _CONTACT_LINE.match(squashed):
         return True
     if _CODE_LINE.match(line.strip()) and len(_CJK.findall(line)) < 0.1 * len(line):
@@ -82,20 +84,20 @@ def clean_lines(text: str, title: str | None) -> list[str]:
     out: list[str] = []
     contact: list[int] = []  # indexes in out of contact lines, decided once the body is known
     body_before = False
-    squashed_title = re.sub(r"\s+", "", title or "")
+    squashed_title = RE[r"\s+"].sub("", title or "")
     for raw in text.splitlines():
-        line = re.sub(r"[ \t\u3000\xa0]+", " ", raw).strip()
+        line = RE[r"[ \t\u3000\xa0]+"].sub(" ", raw).strip()
         cell = line.strip("| ")  # trafilatura renders table rows as "| a | b |"
         if not cell or cell in {"-", "·", "—"}:
             continue
-        if _CONTACT_LINE.match(re.sub(r"\s+", "", cell)):
+        if _CONTACT_LINE.match(RE[r"\s+"].sub("", cell)):
             if body_before:
                 contact.append(len(out))
                 out.append(line)
             continue
         if is_chrome(cell):
             continue
-        if (squashed_title and re.sub(r"\s+", "", cell) == squashed_title
+        if (squashed_title and RE[r"\s+"].sub("", cell) == squashed_title
                 and all(len(prev) <= 40 for prev in out)):
             continue  # the heading repeated above the body (maybe after a short date line)
         out.append(cell if line.startswith("|") and "|" not in cell else line)
@@ -104,7 +106,7 @@ def clean_lines(text: str, title: str | None) -> list[str]:
         last_body = max((i for i in range(len(out)) if i not in set(contact)), default=-1)
         trailing = {i for i in contact if i > last_body}
         out = [line for i, line in enumerate(out) if i not in trailing]
-    while out and re.sub(r"\s+", "", out[-1]) in ("附件", "附件:", "附件："):
+    while out and RE[r"\s+"].sub("", out[-1]) in ("附件", "附件:", "附件："):
         out.pop()  # an attachment heading over an empty list (the list is filled by script)
     return _drop_split_heading(out, squashed_title)
 
@@ -116,7 +118,7 @@ def _drop_split_heading(out: list[str], squashed_title: str) -> list[str]:
     for start in range(min(3, len(out))):
         joined = ""
         for end in range(start, min(start + 5, len(out))):
-            joined += re.sub(r"\s+", "", out[end])
+            joined += RE[r"\s+"].sub("", out[end])
             if not squashed_title.startswith(joined):
                 break
             if joined == squashed_title and end > start:

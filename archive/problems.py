@@ -108,8 +108,11 @@ BAD_SAMPLE_CHARS = 50_000  # binary is bad throughout: the head decides, at boun
 def bad_share(text: str) -> float:
     """Share of non-whitespace characters (in the page's head) that are no text at all."""
     sample = text[:BAD_SAMPLE_CHARS]
+    bad = len(_BAD_CHARS.findall(sample))
+    if not bad:  # nearly every page: no need to count the rest
+        return 0.0
     chars = len(sample) - sum(len(m) for m in _SPACE.findall(sample))
-    return len(_BAD_CHARS.findall(sample)) / chars if chars else 0.0
+    return bad / chars if chars else 0.0
 
 
 def control_byte_share(body: bytes) -> float:

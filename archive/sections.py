@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 
+from archive.patterns import RE
+
 PARTS: tuple[str, ...] = ("measures", "shortcomings", "leaders", "plans", "other")
 PART_NAMES: dict[str, str] = {
     "measures": "主要举措和成效",
@@ -99,7 +101,7 @@ def _heading_text(block: str) -> str:
     s = block.strip()
     if len(s) <= _HEADING_MAX:
         return s
-    m = re.match(r"[^。：:]{1,60}[。：:]?", s)
+    m = RE[r"[^。：:]{1,60}[。：:]?"].match(s)
     head = m.group() if m else s[:_HEADING_MAX]
     gap = re.compile(r"[ \t\u3000]+(?=\S)").search(head, 4)  # "…工作安排 2025年,管委会将…"
     return (head[:gap.start()] if gap else head).strip()
@@ -122,17 +124,17 @@ def classify_heading(heading: str) -> str:
 def _part_of_bare_line(block: str) -> str | None:
     """An unnumbered short line that is a part's heading ("存在的问题和不足", "下一步工作打算")."""
     s = block.strip().rstrip("：:")
-    if len(s) > 24 or re.search(r"[。，,；;]", s):
+    if len(s) > 24 or RE[r"[。，,；;]"].search(s):
         return None
     if _OTHER.search(s):
         return "other"
-    if re.search(r"履行.*第一责任人|第一责任人职责", s):
+    if RE[r"履行.*第一责任人|第一责任人职责"].search(s):
         return "leaders"
-    if re.search(r"存在.{0,6}(?:问题|不足|困难)|问题和不足|不足和原因|困难和问题|问题和原因", s):
+    if RE[r"存在.{0,6}(?:问题|不足|困难)|问题和不足|不足和原因|困难和问题|问题和原因"].search(s):
         return "shortcomings"
-    if re.search(r"工作(?:打算|安排|计划|思路)|下一步", s):
+    if RE[r"工作(?:打算|安排|计划|思路)|下一步"].search(s):
         return "plans"
-    if re.search(r"主要举措和成效|工作开展情况|主要工作及成效", s):
+    if RE[r"主要举措和成效|工作开展情况|主要工作及成效"].search(s):
         return "measures"
     return None
 
@@ -173,7 +175,7 @@ def _unheaded(text: str, blocks: list[_Block], sections: list[Section]) -> list[
     if "shortcomings" not in have and measures:
         host = measures[-1]  # the shortcomings follow the measures
         # sentence by sentence: a single-line text may not break its paragraphs at all
-        for m in re.finditer(r"[^。\n]+。?", text[host.start:host.end]):
+        for m in RE[r"[^。\n]+。?"].finditer(text[host.start:host.end]):
             at = host.start + m.start()
             if m.start() > 0 and _SHORT_PARA.search(m.group()):  # never the heading itself
                 at += len(m.group()) - len(m.group().lstrip())
@@ -223,7 +225,7 @@ def _leaders_inside(text: str, blocks: list[_Block], hosts: list[Section]) -> Se
         inner = [b for b in blocks if host.start <= b.start < host.end]
         for b in inner:
             for m in _ITEM.finditer(b.text):
-                lead = re.match(r"[^。：:]{0,40}[。：:]?", b.text[m.start():])
+                lead = RE[r"[^。：:]{0,40}[。：:]?"].match(b.text[m.start():])
                 if lead and _LEADERS.search(lead.group()):
                     nxt = _ITEM.search(b.text, m.end())
                     end = b.start + (nxt.start() if nxt else len(b.text))

@@ -1,11 +1,14 @@
 """`python -m bench.perf`: crawl and archive performance on a synthetic portal served by nginx.
 
 On the same URLs, in one go: (1) a bare Scrapy crawl that fetches and drops the pages (the
-ceiling), (2) plain `trafilatura.extract` over the saved report files in one process, (3) the
-project's full crawl into a fresh archive, (4) the same crawl again with nothing changed,
-(5) `python -m archive reextract` single-process vs workers, (6) Datasette search latency on an
-archive grown to ≥ 10,000 reports, (7) report-file extraction pages/s per format
-(bench.files_bench). Each step is a child process, so its peak RSS is its own.
+ceiling) and (3) the project's full crawl into a fresh archive, paired, `--runs` times (3) on the
+portal's own pages (31–79 KiB) and as many on the same portal with 33 KiB pages: the verdict is the
+median of the paired ratios; then (2) plain `trafilatura.extract` over the saved report files in
+one process, (4) the same crawl again with nothing changed, (5) `python -m archive reextract`
+single-process vs workers, (6) Datasette search latency on an archive grown to ≥ 10,000 reports,
+(7) report-file extraction pages/s per format (bench.files_bench). Each step is a child process,
+so its peak RSS and CPU time are its own. A timed crawl ends when the crawl process ends, with the
+archive searchable and its ledger, parts and figures current (checked after each crawl).
 `--rss-check` instead runs the full crawl at N×M and N×10M pages (default 20×100, 20×1000) and
 compares peak RSS.
 """
@@ -42,6 +45,9 @@ def _stats(path: Path) -> dict[str, Any]:
 def _step(r: Run, pages: int, **extra: Any) -> dict[str, Any]:
     return {"seconds": round(r.seconds, 2), "pages": pages,
             "pages_per_s": round(_rate(pages, r.seconds), 1),
+            "cpu_seconds": round(r.cpu_s, 2),
+            "cpu_ms_per_page": round(1000 * r.cpu_s / pages, 2) if pages else 0.0,
+            "main_cpu_ms_per_page": round(1000 * r.cpu_main_s / pages, 2) if pages else 0.0,
             "peak_rss_mb": round(r.peak_tree_mb, 1), "largest_process_mb": round(r.peak_rss_mb, 1),
             "returncode": r.returncode, **extra}
 
@@ -52,12 +58,13 @@ def _check(r: Run, what: str) -> None:
               file=sys.stderr)
 
 
-def bare_crawl(sources: Path, work: Path, logs: Path, pages: int) -> dict[str, Any]:
-    stats = work / "bare-stats.json"
+def bare_crawl(sources: Path, work: Path, logs: Path, pages: int,
+               name: str = "bare") -> dict[str, Any]:
+    stats = work / f"{name}-stats.json"
     # Run outside the project directory, so scrapy.cfg (the project's pipeline) is not loaded.
     r = run([tool("scrapy"), "runspider", str(REPO / "bench" / "bare_spider.py"),
              "-a", f"sources={sources}", "-s", "LOG_LEVEL=WARNING", "-s", f"EXTENSIONS={STATS_EXT}",
-             "-s", f"BENCH_STATS_FILE={stats}"], cwd=work, log_dir=logs, name="bare")
+             "-s", f"BENCH_STATS_FILE={stats}"], cwd=work, log_dir=logs, name=name)
     _check(r, "bare crawl")
     s = _stats(stats)
     return _step(r, pages, bytes=s.get("downloader/response_bytes", 0),
@@ -80,6 +87,64 @@ def project_crawl(sources: Path, db: Path, logs: Path, pages: int, name: str) ->
     return _step(r, pages, bytes=s.get("downloader/response_bytes", 0),
                  responses=s.get("response_received_count", 0),
                  status_304=s.get("downloader/response_status_count/304", 0))
+
+
+def archive_current(db: Path, reports: int) -> list[str]:
+    """What the timed crawl left undone: every report searchable, with its parts and figures
+    analysed, and the ledger refreshed by this run. An empty list when nothing is."""
+    conn = sqlite3.connect(db)
+    try:
+        one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+        stored = one("SELECT COUNT(*) FROM reports")
+        found = one("SELECT COUNT(*) FROM reports_search WHERE reports_search MATCH "
+                    "'uni : \"zzallrows\"'")
+        analysed = one("SELECT COUNT(*) FROM report_parts WHERE error IS NULL")
+        ledger = one("SELECT COUNT(*) FROM ledger WHERE url IS NOT NULL")
+    except sqlite3.Error as exc:
+        return [f"archive not readable: {exc}"]
+    finally:
+        conn.close()
+    missing = []
+    if stored != reports:
+        missing.append(f"{stored}/{reports} reports archived")
+    if found != stored:
+        missing.append(f"{found}/{stored} reports searchable")
+    if analysed != stored:
+        missing.append(f"{analysed}/{stored} reports with parts and figures")
+    if not ledger:
+        missing.append("no report in the ledger")
+    return missing
+
+
+def paired_runs(portal: synth.Portal, work: Path, logs: Path, runs: int, label: str,
+                port: int | None = None) -> dict[str, Any]:
+    """`runs` × (bare fetch, then the full crawl into a fresh archive) on one portal; the ratio
+    of each pair, and the pair with the median ratio. Keeps the last run's archive (its URLs
+    name the port: a re-crawl of it must be served on the same one)."""
+    pages = portal.n_reports + portal.n_listings
+    out: list[dict[str, Any]] = []
+    with nginx.serve(portal, work, port) as port:
+        sources = work / "sources.yaml"
+        synth.write_sources(portal, port, sources)
+        print(f"portal {label}: {portal.n_reports} reports + {portal.n_listings} listing pages "
+              f"on {len(portal.sites)} hosts, port {port}; work dir {work}", file=sys.stderr)
+        for i in range(runs):
+            print(f"… {label} run {i + 1}/{runs}: bare, crawl", file=sys.stderr)
+            bare = bare_crawl(sources, work, logs, pages, f"bare-{label}-{i}")
+            if bare["responses"] < pages:
+                raise SystemExit(f"the bare crawl got {bare['responses']} of {pages} pages: "
+                                 f"is the portal served? see {work / 'nginx-error.log'}")
+            db = work / f"crawl-{i}" / "archive.db"
+            db.parent.mkdir()
+            crawl = project_crawl(sources, db, logs, pages, f"crawl-{label}-{i}")
+            crawl["not_current"] = archive_current(db, portal.n_reports)
+            ratio = crawl["pages_per_s"] / bare["pages_per_s"] if bare["pages_per_s"] else 0.0
+            out.append({"bare": bare, "crawl": crawl, "ratio": round(ratio, 3), "db": str(db)})
+            if i + 1 < runs:
+                shutil.rmtree(db.parent, ignore_errors=True)  # ~300 MB each; the last one stays
+    median = sorted(out, key=lambda r: r["ratio"])[len(out) // 2]
+    return {"label": label, "pages": pages, "runs": out, "median_ratio": median["ratio"],
+            "median": median, "db": out[-1]["db"], "port": port}
 
 
 def trafilatura_loop(portal: synth.Portal, work: Path, logs: Path) -> dict[str, Any]:
@@ -176,28 +241,30 @@ def default_run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     portal = synth.generate(work / "portal", args.sources, args.pages_per_source)
     res: dict[str, Any] = {"portal": perf_report.portal_info(portal, time.perf_counter() - t0)}
     pages = portal.n_reports + portal.n_listings
-    with nginx.serve(portal, work) as port:
+    ratio = paired_runs(portal, work / "own", logs, args.runs, "own", nginx.free_port())
+    res["ratio_runs"] = [ratio]
+    res["bare"], res["crawl"] = ratio["median"]["bare"], ratio["median"]["crawl"]
+    db = Path(ratio["db"])
+    res["archive"] = archive_size(db)
+    res["analysis"] = analysis_cost(db)
+    if "33kib" not in args.skip:
+        portal33 = synth.generate(work / "portal33", args.sources, args.pages_per_source,
+                                  page_kib=33)
+        res["portal33"] = perf_report.portal_info(portal33, 0.0)
+        small = paired_runs(portal33, work / "p33", logs, args.runs, "33kib")
+        shutil.rmtree(Path(small["db"]).parent, ignore_errors=True)
+        shutil.rmtree(work / "portal33", ignore_errors=True)
+        res["ratio_runs"].append(small)
+    with nginx.serve(portal, work, ratio["port"]) as port:  # the archive's URLs name the port
         sources = work / "sources.yaml"
         synth.write_sources(portal, port, sources)
-        db = work / "crawl" / "archive.db"
-        db.parent.mkdir()
-        print(f"portal: {portal.n_reports} reports + {portal.n_listings} listing pages on "
-              f"{len(portal.sites)} hosts, port {port}; work dir {work}", file=sys.stderr)
-        steps = (("bare", lambda: bare_crawl(sources, work, logs, pages)),
-                 ("trafilatura", lambda: trafilatura_loop(portal, work, logs)),
-                 ("crawl", lambda: project_crawl(sources, db, logs, pages, "crawl")),
+        steps = (("trafilatura", lambda: trafilatura_loop(portal, work, logs)),
                  ("recrawl", lambda: project_crawl(sources, db, logs, pages, "recrawl")))
         for name, step in steps:
             if name in args.skip:
                 continue
             print(f"… {name}", file=sys.stderr)
             res[name] = step()
-            if name == "bare" and res[name]["responses"] < pages:
-                raise SystemExit(f"the bare crawl got {res[name]['responses']} of {pages} pages: "
-                                 f"is the portal served? see {work / 'nginx-error.log'}")
-            if name == "crawl":
-                res["archive"] = archive_size(db)
-                res["analysis"] = analysis_cost(db)
     for name, workers in (("reextract_single", 0), ("reextract_workers", None)):
         if "reextract" in args.skip:
             break
@@ -237,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
                                      description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--sources", type=int, default=20)
     parser.add_argument("--pages-per-source", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3,
+                        help="paired bare/full crawls per page size (the ratio is their median)")
     parser.add_argument("--search-reports", type=int, default=10_000)
     parser.add_argument("--search-requests", type=int, default=60, help="per term kind")
     parser.add_argument("--rss-check", action="store_true",
@@ -246,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="extra Scrapy setting for the project crawls (repeatable)")
     parser.add_argument("--skip", type=lambda s: set(s.split(",")), default=set(),
-                        help="steps to leave out: trafilatura,reextract,search,files "
-                             "(for experiments)")
+                        help="steps to leave out: 33kib,trafilatura,recrawl,reextract,search,"
+                             "files (for experiments)")
     parser.add_argument("--keep", action="store_true", help="keep the work dir")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -261,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         res = rss_check(args, work) if args.rss_check else default_run(args, work)
         res["total_seconds"] = round(time.perf_counter() - start, 1)
         if args.skip and not args.rss_check:  # an experiment: the steps that ran, no verdict
-            for name in ("bare", "crawl", "recrawl"):
+            perf_report.ratio_table(res)
+            for name in ("recrawl",):
                 if name in res:
                     r = res[name]
                     print(f"{name:8s} {r['pages']:6d} pages {r['seconds']:7.1f} s "

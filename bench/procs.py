@@ -1,8 +1,11 @@
-"""Run one benchmark step as a child process: wall time and peak memory.
+"""Run one benchmark step as a child process: wall time, CPU time and peak memory.
 
 Peak memory is taken two ways: the child's own `ru_maxrss` (wait4: the largest single process of
 the tree) and the peak of the whole process tree's summed PSS, sampled from /proc every 0.2 s —
-the figure that matters when a step fans out into worker processes.
+the figure that matters when a step fans out into worker processes.  CPU time (user + system)
+is likewise taken for the whole tree: each process's last /proc/PID/stat reading, sampled at the
+same times (the crawl process itself apart from its descendants), and at least what wait4 reports
+for the child and the descendants it reaped.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ class Run:
     seconds: float
     peak_rss_mb: float        # largest single process (ru_maxrss)
     peak_tree_mb: float       # largest sampled sum of PSS over the process tree
+    cpu_s: float              # user + system CPU seconds of the whole process tree
+    cpu_main_s: float         # of which the child process itself (not its workers)
     returncode: int
     stdout: str
     stderr: str
@@ -63,9 +68,27 @@ def _memory_kb(pid: int) -> int:
     return 0
 
 
-def _sample(pid: int, stop: threading.Event, peak: list[int]) -> None:
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float | None:
+    """utime + stime of one process, from /proc (None once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _sample(pid: int, stop: threading.Event, peak: list[int], cpu: dict[int, float]) -> None:
     while not stop.wait(SAMPLE_S):
-        peak[0] = max(peak[0], sum(_memory_kb(p) for p in _tree(pid)))
+        tree = _tree(pid)
+        peak[0] = max(peak[0], sum(_memory_kb(p) for p in tree))
+        for p in tree:
+            used = _cpu_s(p)
+            if used is not None:
+                cpu[p] = max(cpu.get(p, 0.0), used)
 
 
 def run(cmd: list[str], *, cwd: Path = REPO, env: dict[str, str] | None = None,
@@ -73,11 +96,11 @@ def run(cmd: list[str], *, cwd: Path = REPO, env: dict[str, str] | None = None,
     """Run `cmd` to completion; stdout/stderr go to files in `log_dir` (also returned)."""
     out_path, err_path = log_dir / f"{name}.out", log_dir / f"{name}.err"
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
-    peak, stop = [0], threading.Event()
+    peak, stop, cpu = [0], threading.Event(), {}
     with out_path.open("wb") as out, err_path.open("wb") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=out, stderr=err)
-        sampler = threading.Thread(target=_sample, args=(proc.pid, stop, peak), daemon=True)
+        sampler = threading.Thread(target=_sample, args=(proc.pid, stop, peak, cpu), daemon=True)
         sampler.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
@@ -91,5 +114,8 @@ def run(cmd: list[str], *, cwd: Path = REPO, env: dict[str, str] | None = None,
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
     own = usage.ru_maxrss / 1024
-    return Run(seconds, own, max(own, peak[0] / 1024), proc.returncode,
+    reaped = usage.ru_utime + usage.ru_stime
+    sampled = sum(cpu.values())
+    return Run(seconds, own, max(own, peak[0] / 1024), max(reaped, sampled),
+               cpu.get(proc.pid, 0.0), proc.returncode,
                out_path.read_text(errors="replace"), err_path.read_text(errors="replace"))

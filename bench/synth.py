@@ -362,8 +362,10 @@ def _report_path(site: Site, k: int, year: int, month: int, day: int) -> str:
     return f"{base}/{year + 1}{month:02d}/t{year + 1}{month:02d}{day:02d}_{doc}.{ext}"
 
 
-def generate(root: Path, n_sources: int, per_source: int, seed: int = 2024) -> Portal:
-    """Write the portal under `root` (created) and return what it holds."""
+def generate(root: Path, n_sources: int, per_source: int, seed: int = 2024,
+             page_kib: int | None = None) -> Portal:
+    """Write the portal under `root` (created) and return what it holds. Report pages are
+    31–79 KiB, or all about `page_kib` KiB (the same titles, years and listings)."""
     if n_sources > 240:
         raise ValueError("at most 240 sources (one loopback address each)")
     rng = random.Random(seed)
@@ -394,8 +396,9 @@ def generate(root: Path, n_sources: int, per_source: int, seed: int = 2024) -> P
         for n, (path, title, year, date) in enumerate(plan):
             related = [(entries[(n + j) % len(entries)][0], entries[(n + j) % len(entries)][1])
                        for j in range(1, 11)]
+            size = rng.randint(31 * 1024, 79 * 1024)  # drawn either way: the same pages follow
             page = report_html(site, rng, title, year, date, path, related,
-                               rng.randint(31 * 1024, 79 * 1024))
+                               page_kib * 1024 if page_kib else size)
             if rng.random() < TRAD_SHARE:
                 page = _s2t().convert(page)
                 portal.traditional += 1

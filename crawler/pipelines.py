@@ -60,6 +60,7 @@ def writer_config(settings: BaseSettings, mode: str = "single") -> WriterConfig:
         mode=mode,
         file_limits=file_limits(settings),
         ledger_as_of=settings.get("ARCHIVE_LEDGER_AS_OF") or None,
+        writer_process=settings.getbool("ARCHIVE_WRITER_PROCESS"),
     )
 
 

@@ -184,3 +184,17 @@ def test_readers_see_no_locks_and_no_torn_writes_during_a_crawl(tmp_path: Path) 
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+
+def test_writer_thread_and_writer_process_build_the_same_archive(tmp_path: Path) -> None:
+    # ARCHIVE_WRITER_PROCESS picks where the archive is written; the archive must not depend on it.
+    with SamplePortal() as portal:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(render_sources(portal.base_url), encoding="utf-8")
+        for mode in ("True", "False"):
+            done = run_crawl(sources, tmp_path / f"{mode}.db", f"ARCHIVE_WRITER_PROCESS={mode}")
+            assert done.returncode == 0, done.output[-2000:]
+    assert snapshot(tmp_path / "True.db") == snapshot(tmp_path / "False.db")
+    conn = sqlite3.connect(tmp_path / "False.db")
+    assert conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == N_REPORTS
+    conn.close()
