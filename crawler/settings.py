@@ -26,8 +26,9 @@ EXPLORE_MAX_DEPTH = 4              # clicks from the portal's home page
 ARCHIVE_WORKERS = None             # extraction processes; None = one per core; 0 = in-thread
 ARCHIVE_BATCH_SIZE = 50            # pages per write transaction
 ARCHIVE_FLUSH_SECONDS = 1.0        # pending pages are written at least this often
-ARCHIVE_WRITER_PROCESS = True      # write the archive from a child process (False: a thread of the
-                                   # crawl process, which then shares its GIL with Scrapy's loop)
+ARCHIVE_WRITER_PROCESS = False     # True: write the archive from a child process instead of a
+                                   # thread (less CPU in the crawl process, but each page is pickled
+                                   # once more: measured slower and bigger, docs/performance.md)
 ARCHIVE_REDIS_JOB = None           # set by `python -m crawler.distributed crawler`: the Redis job
 ARCHIVE_REDIS_MAX_ITEMS = 2000     # distributed mode: crawlers wait while this many items queue
 ARCHIVE_REDIS_TTL = 20             # distributed mode: s without a heartbeat = crawler/writer dead,
