@@ -284,3 +284,10 @@ def test_ledger_page_for_any_archive_name(crawled_archive: Path, tmp_path: Path)
     # a found cell links the archived report page, not the government's site
     assert '/2024/reports/' in drill.text
     assert asyncio.run(get("/-/ledger/nosuch")).status_code == 404
+    # A province may be named by its code; a filter that names nothing is an error, not an empty page.
+    for code in ("330000", "33"):
+        by_code = asyncio.run(get(f"/-/ledger/2024?province={code}"))
+        assert by_code.status_code == 200 and "宁波市海曙区人民政府" in by_code.text
+    for bad in ("province=浙江", "province=990000", "level=district"):
+        refused = asyncio.run(get(f"/-/ledger/2024?{bad}"))
+        assert refused.status_code == 400 and bad in refused.text

@@ -13,7 +13,9 @@ from collections import Counter, defaultdict
 from datasette import hookimpl
 from datasette.utils import tilde_encode
 from datasette.utils.asgi import NotFound, Response
-from markupsafe import Markup
+from markupsafe import Markup, escape
+
+from archive.divisions import find_governments
 
 STATUS_LABELS = {
     "on_time": ("按时", "on time", "#4a9a5b"),
@@ -84,10 +86,32 @@ def _share(c: Counter) -> str:
     return f"{published}/{covered}" if covered else "—"
 
 
+def _province_code(name: str) -> str | None:
+    """The two-digit code of a province-level division, by name (unchanged since 2019)."""
+    g = next((g for g in find_governments(name, 2025) if g.adcode.endswith("0000")), None)
+    return g.adcode[:2] if g else None
+
+
+def _bad_filter(message: str) -> Response:
+    """A filter that matches nothing the ledger could hold is an error, not an empty page."""
+    return Response.html(f"<!DOCTYPE html><meta charset='utf-8'><title>Bad filter</title>"
+                         f"<p>{escape(message)}</p>", status=400)
+
+
 async def ledger_page(request, datasette):
     db = request.url_vars["db"]
     province = request.args.get("province") or None
     level = request.args.get("level") or None
+    known = [r["province"] for r in await _rows(
+        datasette, db, "SELECT DISTINCT province FROM ledger WHERE province IS NOT NULL "
+                       "ORDER BY province")]
+    if province and province.isdigit():  # a division code (33 or 330000) names its province
+        province = next((p for p in known if province[:2] == _province_code(p)), province)
+    if province and province not in known:
+        return _bad_filter(f"province={province}: no such province in this archive's ledger; "
+                           f"use a name ({', '.join(known) or 'the ledger is empty'}) or its code")
+    if level and level not in LEVEL_LABELS:
+        return _bad_filter(f"level={level}: use one of {', '.join(LEVEL_LABELS)}")
     where, params = [], []
     if province:
         where.append("province = ?")
@@ -136,9 +160,7 @@ async def ledger_page(request, datasette):
                     if r["url"] else None)
             b["cells"][r["report_year"]] = {**r, "link": link}
         bodies = list(per_body.values())
-    provinces = [r["province"] for r in await _rows(
-        datasette, db, "SELECT DISTINCT province FROM ledger WHERE province IS NOT NULL "
-                       "ORDER BY province")]
+    provinces = known
     return Response.html(await datasette.render_template(
         "ledger.html",
         {"database": db, "years": years, "as_of": as_of, "summary": summary, "totals": totals,
