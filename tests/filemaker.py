@@ -75,8 +75,9 @@ def make_pdf(title: str, paragraphs: list[str], header: str = "重庆市渝中�
     return print_pdf(pdf_html(title, paragraphs, header))
 
 
-def _pdf_file(objects: dict[int, bytes]) -> bytes:
-    """Objects 1..n (1 is the catalog) as a PDF file with its cross-reference table."""
+def _pdf_file(objects: dict[int, bytes], trailer: str = "") -> bytes:
+    """Objects 1..n (1 is the catalog) as a PDF file with its cross-reference table; `trailer`
+    adds entries to the trailer dictionary (e.g. /Encrypt)."""
     out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
     offsets = []
     for number in sorted(objects):
@@ -85,9 +86,13 @@ def _pdf_file(objects: dict[int, bytes]) -> bytes:
     xref = len(out)
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
-    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n"
-            "%%EOF\n").encode()
+    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R {trailer}>>\nstartxref\n"
+            f"{xref}\n%%EOF\n").encode()
     return out
+
+
+def _numbered(objs: list[str]) -> dict[int, bytes]:
+    return {i: obj.encode() for i, obj in enumerate(objs, 1)}
 
 
 def make_text_pdf(title: str, paragraphs: list[str], header: str) -> bytes:
@@ -320,17 +325,7 @@ def encrypted_pdf() -> bytes:
         "<< /Filter /Standard /V 1 /R 2 /Length 40 /P -4 "
         f"/O <{'6a' * 32}> /U <{'3f' * 32}> >>",
     ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for i, obj in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n{obj}\nendobj\n".encode()
-    xref = len(out)
-    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
-    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
-    out += (f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R /Encrypt 4 0 R "
-            f"/ID [<{'ab' * 16}> <{'ab' * 16}>] >>\nstartxref\n{xref}\n%%EOF\n").encode()
-    return out
+    return _pdf_file(_numbered(objs), f"/Encrypt 4 0 R /ID [<{'ab' * 16}> <{'ab' * 16}>] ")
 
 
 def corrupt_pdf(good: bytes) -> bytes:
@@ -345,14 +340,4 @@ def blank_pages_pdf(pages: int) -> bytes:
     objs = ["<< /Type /Catalog /Pages 2 0 R >>",
             f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>"]
     objs += ["<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"] * pages
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for i, obj in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n{obj}\nendobj\n".encode()
-    xref = len(out)
-    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
-    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
-    out += (f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n"
-            "%%EOF\n").encode()
-    return out
+    return _pdf_file(_numbered(objs))
