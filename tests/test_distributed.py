@@ -352,15 +352,22 @@ def job(request: pytest.FixtureRequest) -> Iterator[list[Job]]:
         j.stop()
 
 
+def slow_job(redis_url: str, name: str, hosts: SlowHosts, tmp_path: Path, made: list[Job],
+             *args: str) -> Job:
+    """A job over the slow hosts' sources, stopped by the `job` fixture at the end of the test."""
+    sources = tmp_path / "s.yaml"
+    sources.write_text(hosts.sources_yaml(), encoding="utf-8")
+    j = Job(redis_url, name, sources, tmp_path / "a.db", tmp_path / "logs", *args)
+    made.append(j)
+    return j
+
+
 def test_default_settings_share_work_and_keep_the_host_limit_across_crawlers(
         redis_url: str, tmp_path: Path, job: list[Job]) -> None:
     """#20 finding 1: with default settings both crawlers work, and no host ever has more
     requests in flight from the whole crawl than CONCURRENT_REQUESTS_PER_DOMAIN (2)."""
     with SlowHosts(hosts=4, pages=30, delay=0.4, first=1) as hosts:
-        sources = tmp_path / "s.yaml"
-        sources.write_text(hosts.sources_yaml(), encoding="utf-8")
-        j = Job(redis_url, "share", sources, tmp_path / "a.db", tmp_path / "logs")
-        job.append(j)
+        j = slow_job(redis_url, "share", hosts, tmp_path, job)
         # Crawlers first: both wait for the writer, so they start together.
         j.start("crawler0")
         j.start("crawler1")
@@ -379,11 +386,7 @@ def test_a_crawler_killed_gives_back_its_requests_to_the_others(
     """#20 finding 2: requests dequeued by a crawler killed with SIGKILL are leased, not taken:
     the lease expires and the other crawler fetches them in the same run."""
     with SlowHosts(hosts=3, pages=30, delay=0.5, first=5) as hosts:
-        sources = tmp_path / "s.yaml"
-        sources.write_text(hosts.sources_yaml(), encoding="utf-8")
-        j = Job(redis_url, "sigkill", sources, tmp_path / "a.db", tmp_path / "logs",
-                "-s", "ARCHIVE_REDIS_TTL=3")
-        job.append(j)
+        j = slow_job(redis_url, "sigkill", hosts, tmp_path, job, "-s", "ARCHIVE_REDIS_TTL=3")
         victim = j.start("crawler0")
         j.start("crawler1")
         j.start("writer")
@@ -405,11 +408,7 @@ def test_a_run_whose_crawlers_all_died_is_recorded_incomplete(
         redis_url: str, tmp_path: Path, job: list[Job]) -> None:
     """#20 finding 2/4: the only crawler killed → the run says what was left, exit 4."""
     with SlowHosts(hosts=2, pages=20, delay=0.5, first=8) as hosts:
-        sources = tmp_path / "s.yaml"
-        sources.write_text(hosts.sources_yaml(), encoding="utf-8")
-        j = Job(redis_url, "alldead", sources, tmp_path / "a.db", tmp_path / "logs",
-                "-s", "ARCHIVE_REDIS_TTL=3")
-        job.append(j)
+        j = slow_job(redis_url, "alldead", hosts, tmp_path, job, "-s", "ARCHIVE_REDIS_TTL=3")
         victim = j.start("crawler0")
         j.start("writer")
         j.until("the crawl under way", lambda: sum(hosts.hits.values()) >= 10)
@@ -428,11 +427,7 @@ def test_items_left_by_a_dead_writer_are_stored_by_the_next_one(
     """#20 finding 3: the crawler exits non-zero when its writer dies; the items it pushed
     meanwhile are stored by the next writer of the job before it clears anything."""
     with SlowHosts(hosts=2, pages=60, delay=0.3, first=11) as hosts:
-        sources = tmp_path / "s.yaml"
-        sources.write_text(hosts.sources_yaml(), encoding="utf-8")
-        j = Job(redis_url, "deadwriter", sources, tmp_path / "a.db", tmp_path / "logs",
-                "-s", "ARCHIVE_REDIS_TTL=3")
-        job.append(j)
+        j = slow_job(redis_url, "deadwriter", hosts, tmp_path, job, "-s", "ARCHIVE_REDIS_TTL=3")
         writer = j.start("writer")
         j.start("crawler0")
         j.until("the crawl under way", lambda: sum(hosts.hits.values()) >= 20)
@@ -463,11 +458,7 @@ def test_redis_lost_every_process_exits_non_zero_and_the_run_says_so(
     server, url = start_redis(tmp_path)
     try:
         with SlowHosts(hosts=2, pages=40, delay=0.3, first=14) as hosts:
-            sources = tmp_path / "s.yaml"
-            sources.write_text(hosts.sources_yaml(), encoding="utf-8")
-            j = Job(url, "noredis", sources, tmp_path / "a.db", tmp_path / "logs",
-                    "-s", "ARCHIVE_REDIS_TTL=3")
-            job.append(j)
+            j = slow_job(url, "noredis", hosts, tmp_path, job, "-s", "ARCHIVE_REDIS_TTL=3")
             j.start("writer")
             j.start("crawler0")
             j.until("the crawl under way", lambda: sum(hosts.hits.values()) >= 20)
