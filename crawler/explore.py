@@ -183,6 +183,24 @@ def column_shape(text: str, url: str, found: Discovery) -> str:
     return "paged" if found.pages else "plain"
 
 
+# The listing adapter family each column shape is read by (crawler.listing); `paged` and `plain`
+# pages are read by the plain adapter, which every family's one-page column also looks like.
+SHAPE_FAMILY = {"trs": "trs", "trs-var": "trs", "trs6": "trs", "hanweb": "hanweb",
+                "gkmlpt": "gkmlpt"}
+CHECKED_CMS = ("trs", "hanweb", "gkmlpt", "plain")  # registry `cms` values a listing can contradict
+
+
+def cms_mismatch(declared: str | None, shape: str) -> str | None:
+    """What a listing page says against its source's registry `cms`, or None when it agrees or
+    cannot tell (a one-page column has no pager to show its family; `nfcms`/`other` name no
+    adapter). The page is read by the adapter of what it is, whatever the registry says."""
+    seen = SHAPE_FAMILY.get(shape)
+    if declared not in CHECKED_CMS or seen is None or seen == declared:
+        return None
+    return (f"the registry says cms: {declared}, but this listing page is {seen} ({shape}); "
+            f"read as {seen}")
+
+
 def recognise_column(text: str, url: str) -> Column | None:
     """The page as a report column, if it lists at least one report-titled page."""
     found = discover(text, url)

@@ -26,10 +26,12 @@ always takes its slot again first).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import pickle
 import socket
+import time
 import uuid
 from typing import Any, Self
 
@@ -103,7 +105,8 @@ ready(host, limit)
 return 1
 """
 
-# ARGV: prefix, token, limit, ttl_ms, crawler → {requests given back from expired leases, request?}
+# ARGV: prefix, token, limit, ttl_ms, crawler, host to skip… → {requests given back from expired
+# leases, request?}
 POP = _LIB + """
 local tok, limit, ttl, me = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local now = now_ms()
@@ -119,15 +122,24 @@ for _, other in ipairs(redis.call('ZRANGEBYSCORE', P .. 'starved', now - 2000, '
     return {back}
   end
 end
-local picked = redis.call('ZRANGE', P .. 'hosts', 0, 0)
-if #picked == 0 then
-  if tonumber(redis.call('GET', P .. 'queued') or '0') > 0 then
+-- the first host in round-robin order that this crawler can start now (ARGV[6…]: hosts whose
+-- download slot here still waits out its delay: another crawler may take them meanwhile)
+local skip = {}
+for i = 6, #ARGV do skip[ARGV[i]] = true end
+local host = nil
+local candidates = redis.call('ZRANGE', P .. 'hosts', 0, #ARGV - 5)
+for _, h in ipairs(candidates) do
+  if not skip[h] then host = h; break end
+end
+if host == nil then
+  if #candidates == 0 and tonumber(redis.call('GET', P .. 'queued') or '0') > 0 then
     redis.call('ZADD', P .. 'starved', now, me)
+  else  -- free hosts, but all waiting out a delay here: not starved, let the others take them
+    redis.call('ZREM', P .. 'starved', me)
   end
   return {back}
 end
 redis.call('ZREM', P .. 'starved', me)
-local host = picked[1]
 local q = P .. 'q:' .. host
 local top = redis.call('ZRANGE', q, 0, 0, 'WITHSCORES')
 if #top == 0 then
@@ -208,6 +220,8 @@ class HostQueueScheduler:
         self._renew = server.register_script(RENEW)
         self._free = server.register_script(FREE)
         self.tokens: dict[Request, str] = {}
+        self._wake_at: float | None = None
+        self._wake_timer: asyncio.TimerHandle | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -256,8 +270,9 @@ class HostQueueScheduler:
     def next_request(self) -> Request | None:
         self.settle()
         token = uuid.uuid4().hex
+        waiting, ready_in = self.waiting_here()
         try:
-            got = self._pop(args=[self.prefix, token, self.limit, self.ttl_ms, self.id])
+            got = self._pop(args=[self.prefix, token, self.limit, self.ttl_ms, self.id, *waiting])
             queued = 0 if len(got) > 1 else int(self.server.get(self.prefix + "queued") or 0)
         except redis.RedisError as exc:
             self._down(exc)
@@ -268,14 +283,29 @@ class HostQueueScheduler:
             logger.warning("gave back %d request(s) whose crawler stopped renewing its lease",
                            got[0])
         if len(got) < 2:
-            if queued:  # requests wait for a host slot another crawler holds: ask again soon
-                self.wake(0.1)
+            if queued or waiting:  # requests wait for a host slot another crawler holds, or
+                self.wake(min(0.1, ready_in))  # for a delay here: ask again soon
             return None
         request = request_from_dict(pickle.loads(got[1]), spider=self.spider)
         self.leased[token] = request
         self.tokens[request] = token
         self.crawler.stats.inc_value("scheduler/dequeued/redis")
         return request
+
+    def waiting_here(self) -> tuple[list[str], float]:
+        """Hosts whose download slot in this crawler cannot start a request now (queued requests,
+        or AutoThrottle's / DOWNLOAD_DELAY's pause since its last request), and the seconds until
+        the first of them can. A request leased for such a host would hold a crawl-wide host slot
+        while it waits here, where another crawler could start it at once."""
+        downloader = getattr(self.crawler.engine, "downloader", None)
+        slots = getattr(downloader, "slots", None) or {}
+        now, waiting, ready_in = time.monotonic(), [], 1.0
+        for key, slot in slots.items():
+            pause = slot.delay - (now - slot.lastseen) if slot.delay else 0.0
+            if slot.queue or slot.latercall is not None or pause > 0:
+                waiting.append(key)
+                ready_in = min(ready_in, max(pause, 0.01))
+        return waiting, ready_in
 
     def has_pending_requests(self) -> bool:
         try:
@@ -328,10 +358,28 @@ class HostQueueScheduler:
                                len(self.leased) - held)
 
     def wake(self, delay: float) -> None:
-        """Have the engine ask for requests (and whether it is idle) after `delay` s."""
+        """Have the engine ask for requests (and whether it is idle) after `delay` s.
+
+        A timer of our own calls `nextcall.schedule()` then: `nextcall.schedule(delay)` would hold
+        every earlier call of the engine's back until the delay is over (it runs once), and the
+        engine feeds start() requests one per `nextcall`: 0.1 s each.
+        """
+        if delay <= 0:
+            self._wake_now()
+            return
+        loop = asyncio.get_running_loop()
+        at = loop.time() + delay
+        if self._wake_at is not None and self._wake_at <= at:
+            return  # an earlier wake-up is already set
+        if self._wake_timer is not None:
+            self._wake_timer.cancel()
+        self._wake_at, self._wake_timer = at, loop.call_at(at, self._wake_now)
+
+    def _wake_now(self) -> None:
+        self._wake_at = self._wake_timer = None
         slot = getattr(self.crawler.engine, "_slot", None)
         if slot is not None:
-            slot.nextcall.schedule(delay)
+            slot.nextcall.schedule()
 
     def _down(self, exc: Exception) -> None:
         if not self.redis_down:

@@ -22,7 +22,7 @@ def keys(job: str) -> dict[str, str]:
     return {name: f"{p}{name}" for name in
             ("dupefilter", "items", "ready", "validators", "crawlers", "writer", "digest", "run",
              "queued", "hosts", "inflight", "leases", "expiry", "seq", "held", "starved",
-             "slotfree")} | {
+             "slotfree", "robots")} | {
         "prefix": p, "alive": f"{p}alive:", "busy": f"{p}busy:"}
 
 

@@ -231,3 +231,31 @@ def test_recently_confirmed_pages_are_not_requested_again(portal: SamplePortal,
     run = rows(db, "SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1")[0]
     assert json.loads(run["stats"])["not_revalidated"] >= len(report_paths)
     assert rows(db, "SELECT COUNT(*) n FROM reports")[0]["n"] == len(report_paths)
+
+
+def test_a_listing_that_contradicts_the_registry_cms_is_recorded_and_still_read(
+        portal: SamplePortal, tmp_path: Path) -> None:
+    """`cms` is checked against every listing page: a TRS column registered as Hanweb is read as
+    what it is (nothing lost), and the fetch log and the log say the registry is wrong."""
+    text = portal.sources_yaml()
+    entry = text.index("  - name: cq-jlp")
+    cms_at = text.index("cms: trs", entry)
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(text[:cms_at] + "cms: hanweb" + text[cms_at + len("cms: trs"):],
+                       encoding="utf-8")
+    db = tmp_path / "a.db"
+    result = run_crawl(sources, db, only="cq-jlp")
+    assert result.returncode == 0, result.output[-3000:]
+    want = {r["title"] for r in EXPECTED["reports"] if r["source"] == "cq-jlp"}
+    got = {r["title"] for r in rows(db, "SELECT title FROM reports WHERE source = 'cq-jlp'")}
+    assert want and got == want
+    reasons = [r["reason"] for r in rows(db, "SELECT reason FROM fetch_log WHERE result = "
+                                             "'listing' AND source = 'cq-jlp'")]
+    assert reasons and all("the registry says cms: hanweb, but this listing page is trs"
+                           in r for r in reasons), reasons
+    assert "cq-jlp: the registry says cms: hanweb" in result.output
+    # the registry as it is: no complaint
+    right = tmp_path / "right.yaml"
+    right.write_text(text, encoding="utf-8")
+    result = run_crawl(right, tmp_path / "b.db", only="cq-jlp")
+    assert "the registry says cms" not in result.output

@@ -7,6 +7,7 @@ failure becomes an item for the archive pipeline, which keeps the capture and de
 from __future__ import annotations
 
 import hashlib
+import inspect
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from archive.files import sniff
 from archive.pages import Capture
 from crawler.attachments import date_near, file_links, has_file_links, is_file_url
 from crawler.discovery import DiscoveryMixin, listing_meta
+from crawler.explore import cms_mismatch, column_shape
 from crawler.failures import describe_failure
 from crawler.items import FailureItem, PageItem
 from crawler.listing import Discovery, discover, hanweb, looks_like_column, next_dataproxy
@@ -61,6 +63,20 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
         self._listing_urls: defaultdict[str, set[str]] = defaultdict(set)
         self.not_revalidated = 0
         self._validators: Validators | None = None  # opened on the first unchanged report page
+        self._cms_warned: set[str] = set()  # sources whose `cms` a listing contradicted
+        self._pin_generator_callbacks()
+
+    def _pin_generator_callbacks(self) -> None:
+        """Keep one bound method per generator callback on the spider.
+
+        On every response Scrapy checks a generator callback for `return value` by parsing its
+        source (`is_generator_with_return_value`: ~1.9 ms for parse_page, ~0.9 for on_error) and
+        caches the answer in a weak-keyed dict. A bound method is made afresh for each Request and
+        dies with it, so that cache never hit: ~2 ms of the event loop's CPU per page. A bound
+        method kept here outlives the requests and the answer is computed once.
+        """
+        for name, _ in inspect.getmembers(type(self), inspect.isgeneratorfunction):
+            setattr(self, name, getattr(self, name))
 
     async def start(self) -> AsyncIterator[Request]:
         for source in list(self.sources.values()):
@@ -138,8 +154,15 @@ class ReportsSpider(DiscoveryMixin, scrapy.Spider):
         self._listing_urls[source.name].add(response.url)
         truncated = (response.meta.get("listing_depth", 0) >= self.max_pages(source)
                      and any(p not in self._listing_urls[source.name] for p in found.pages))
+        mismatch = cms_mismatch(source.cms, column_shape(text, response.url, found))
+        if mismatch:
+            self.crawler.stats.inc_value("listing/cms_mismatch")
+            if source.name not in self._cms_warned:
+                self._cms_warned.add(source.name)
+                self.logger.warning("%s: %s (%s); fix `cms` in %s", source.name, mismatch,
+                                    response.url, self.sources_path)
         yield PageItem(self._capture(response, source, role), is_listing=True,
-                       links=len(found.items), truncated=truncated)
+                       links=len(found.items), truncated=truncated, note=mismatch)
         self.logger.info("listing %s: %d candidate links, %d more pages", response.url,
                          len(found.items), len(found.pages))
         yield from self._follow(response, source, found)

@@ -35,6 +35,7 @@ import logging
 import os
 import socket
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -56,6 +57,7 @@ from archive.jobs import record_outcome
 from archive.lock import LockHeld, crawl_lock
 from archive.problems import Problem
 from archive.store import Archive, Capture
+from crawler import settings as project_defaults
 from crawler.hostqueue import pending, queue_keys
 from crawler.items import ExploreRecord, FailureItem, PageItem
 from crawler.pipelines import redirect_loop
@@ -69,6 +71,7 @@ EXIT_SOURCES = 2        # bad sources file, or a crawler's registry differs from
 EXIT_INCOMPLETE = 4     # work lost or left: a crawler died with nobody to finish, writer gone
 EXIT_REDIS_LOST = 5     # Redis unreachable for longer than ARCHIVE_REDIS_TTL
 HEARTBEAT_SECONDS = 2.0  # keep ARCHIVE_REDIS_TTL (settings) well above this
+IDLE_CHECK_SECONDS = 0.25  # an idle crawler asks this often whether the whole job is done
 SEP = b"\0"             # item = JSON header, NUL, raw body bytes (JSON never contains a raw NUL)
 CRAWLER_EXIT = {"finished": 0, "writer_gone": EXIT_INCOMPLETE, "redis_lost": EXIT_REDIS_LOST,
                 "no_writer": 1, "sources_refused": EXIT_SOURCES}
@@ -108,6 +111,11 @@ def crawler_settings(redis_url: str, job: str) -> dict[str, Any]:
         "ARCHIVE_REDIS_JOB": job,
         "ARCHIVE_WRITER": False,
         "ITEM_PIPELINES": {"crawler.distributed.RedisItemsPipeline": 300},
+        # robots.txt fetched once per host for the whole crawl (crawler.robots)
+        "DOWNLOADER_MIDDLEWARES": {
+            **project_defaults.DOWNLOADER_MIDDLEWARES,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.robots.SharedRobotsTxtMiddleware": 100},
         "EXTENSIONS": {"crawler.distributed.DistributedCrawl": 500},
     }
 
@@ -175,9 +183,18 @@ class RedisItemsPipeline:
 
     def open_spider(self) -> None:
         self.pool = derive_pool(self.workers)
-        if self.pool is not None:  # start the workers (and their imports) before the first page
+        if self.pool is not None:
+            # Start the workers before the first page, from a thread: starting them waits for the
+            # fork server's imports (~0.3 s), which would hold the event loop (and the crawl) back.
+            threading.Thread(target=self._start_workers, args=(self.pool,), daemon=True,
+                             name="start-extraction-workers").start()
+
+    def _start_workers(self, pool: ProcessPoolExecutor) -> None:
+        try:
             for _ in range(self.workers):
-                self.pool.submit(importlib.import_module, "archive.derive")
+                pool.submit(importlib.import_module, "archive.derive")
+        except RuntimeError:  # the crawler closed meanwhile (pool shut down)
+            pass
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -261,7 +278,7 @@ class DistributedCrawl:
                       f"{self.wait_writer:.0f} s; start `python -m crawler.distributed writer` "
                       "first", file=sys.stderr)
                 raise CloseSpider("no_writer")
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(0.05)
         theirs = (self.server.get(self.k["digest"]) or b"").decode()
         if self.digest is not None and theirs != self.digest:
             print(f"error: refused: this crawler's sources ({self.crawler.spider.sources_path}; "
@@ -337,6 +354,10 @@ class DistributedCrawl:
         except redis.RedisError as exc:
             raise DontCloseSpider(f"Redis unreachable: {exc}") from None
         if queued or leased or others:
+            # Ask again soon (Scrapy would in 5 s, the heartbeat in HEARTBEAT_SECONDS): the job
+            # ends when the last crawler's last response is in, and every crawler should see it.
+            if (scheduler := self._scheduler()) is not None and hasattr(scheduler, "wake"):
+                scheduler.wake(IDLE_CHECK_SECONDS)
             raise DontCloseSpider(f"job not idle: {queued} queued, {leased} leased, "
                                   f"{len(others)} busy")
 
@@ -491,9 +512,13 @@ async def run_writer(redis_url: str, job: str, db: str, sources_path: str | None
                     sources_path or DEFAULT_SOURCES)
         started = time.monotonic()
         lost_since: float | None = None
+        registered: set[str] = set()
         while True:
             try:
-                got = await aserver.blpop([k["items"]], timeout=1)
+                # once a crawler has closed, look for the end of the job more often; once all
+                # have, at once
+                wait = 1.0 if not closed else 0.05 if registered <= set(closed) else 0.25
+                got = await aserver.blpop([k["items"]], timeout=wait)
                 if got is None:
                     registered = {m.decode() for m in server.smembers(k["crawlers"])}
                     gone = {c for c in registered - set(closed)
@@ -665,7 +690,3 @@ def main(argv: list[str] | None = None) -> int:
     except redis.RedisError as exc:
         print(f"error: Redis at {args.redis} unreachable: {exc}", file=sys.stderr)
         return EXIT_REDIS_LOST
-
-
-if __name__ == "__main__":
-    sys.exit(main())
