@@ -255,9 +255,12 @@ def build_ledger(db: sqlite_utils.Database, as_of: date) -> list[dict[str, Any]]
         "SELECT body_id, adcode, name, level, province, city, county, first_year, last_year "
         "FROM bodies").fetchall())
     found: dict[tuple[str, int], tuple] = {}
+    # copies counted in one pass (a subquery per report scanned the table once per report:
+    # 1.8 s at 2,000 reports, quadratic)
     for url, issuer_id, year, published, first_seen, copies in db.execute(
             "SELECT r.url, r.issuer_id, r.report_year, r.published, r.first_seen, "
-            "(SELECT count(*) FROM reports c WHERE c.copy_of = r.url) FROM reports r "
+            "coalesce(c.n, 0) FROM reports r LEFT JOIN (SELECT copy_of, count(*) AS n "
+            "FROM reports WHERE copy_of IS NOT NULL GROUP BY copy_of) c ON c.copy_of = r.url "
             "WHERE r.copy_of IS NULL AND r.issuer_id IS NOT NULL AND r.report_year IS NOT NULL "
             "ORDER BY coalesce(r.published, r.first_seen)").fetchall():
         found.setdefault((issuer_id, year), (url, published, first_seen, copies))
