@@ -9,7 +9,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, Self
 from urllib.parse import urlsplit
 
-import redis
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -20,7 +19,7 @@ from scrapy.utils.response import response_status_message
 from archive.store import Archive
 from archive.urls import host_of
 from crawler.listing import looks_like_column
-from crawler.redis_keys import RedisValidators
+from crawler.redis_keys import RedisValidators, redis_client
 
 
 class SourceHostsMiddleware:
@@ -66,8 +65,8 @@ def open_validators(settings: BaseSettings) -> Validators:
     """The archive, or what the writer published to Redis for a distributed crawler (which may
     not see the archive file)."""
     if not settings.getbool("ARCHIVE_WRITER") and settings.get("ARCHIVE_REDIS_JOB"):
-        return RedisValidators(redis.Redis.from_url(settings["REDIS_URL"]),
-                               settings["ARCHIVE_REDIS_JOB"])
+        # with timeouts: a lost Redis fails a lookup within seconds instead of hanging the crawl
+        return RedisValidators(redis_client(settings["REDIS_URL"]), settings["ARCHIVE_REDIS_JOB"])
     return Archive(settings["ARCHIVE_DB"])
 
 

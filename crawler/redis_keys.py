@@ -41,7 +41,10 @@ class RedisValidators:
         self.key = keys(job)["validators"]
 
     def _get(self, url: str) -> dict[str, Any]:
-        raw = self.server.hget(self.key, canonical_url(url))
+        try:
+            raw = self.server.hget(self.key, canonical_url(url))
+        except redis.RedisError:  # fetched unconditionally: nothing lost, only not revalidated
+            return {}  # (the crawler's heartbeat reports a lost Redis and ends the crawler)
         return json.loads(raw) if raw else {}
 
     def days_since_confirmed(self, url: str) -> float | None:
