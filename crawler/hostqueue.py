@@ -46,6 +46,7 @@ from archive.urls import host_of
 from crawler.redis_keys import keys, redis_client
 
 logger = logging.getLogger(__name__)
+IN_TRANSIT_SECONDS = 2.0  # a leased request not in the downloader by then was dropped on its way
 
 _LIB = """
 local P = ARGV[1]
@@ -95,9 +96,11 @@ local function unlease(tok, limit, requeue)
 end
 """
 
-# ARGV: prefix, host, score, data, limit
+# ARGV: prefix, host, score, data, limit, duplicate filter key, fingerprint ('' = no filter)
+# → 1 queued, 0 seen before
 PUSH = _LIB + """
 local host, limit = ARGV[2], tonumber(ARGV[5])
+if ARGV[7] ~= '' and redis.call('SADD', ARGV[6], ARGV[7]) == 0 then return 0 end
 local member = string.format('%014d', redis.call('INCR', P .. 'seq')) .. ARGV[4]
 redis.call('ZADD', P .. 'q:' .. host, ARGV[3], member)
 redis.call('INCR', P .. 'queued')
@@ -105,12 +108,18 @@ ready(host, limit)
 return 1
 """
 
-# ARGV: prefix, token, limit, ttl_ms, crawler, host to skip… → {requests given back from expired
-# leases, request?}
+# ARGV: prefix, token, limit, ttl_ms, crawler, n, n finished tokens…, hosts to skip…
+# → {requests given back from expired leases, request (bytes) or the queued count (integer)}
 POP = _LIB + """
 local tok, limit, ttl, me = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local ndone = tonumber(ARGV[6])
+for i = 7, 6 + ndone do unlease(ARGV[i], limit, false) end  -- this crawler's finished requests
+local first_skip = 7 + ndone
 local now = now_ms()
 local back = 0
+local function none()
+  return {back, tonumber(redis.call('GET', P .. 'queued') or '0')}
+end
 for _, old in ipairs(redis.call('ZRANGEBYSCORE', P .. 'expiry', '-inf', now)) do
   back = back + unlease(old, limit, true)
 end
@@ -119,15 +128,16 @@ end
 local mine = tonumber(redis.call('HGET', P .. 'held', me) or '0')
 for _, other in ipairs(redis.call('ZRANGEBYSCORE', P .. 'starved', now - 2000, '+inf')) do
   if other ~= me and tonumber(redis.call('HGET', P .. 'held', other) or '0') + 1 < mine then
-    return {back}
+    return none()
   end
 end
--- the first host in round-robin order that this crawler can start now (ARGV[6…]: hosts whose
--- download slot here still waits out its delay: another crawler may take them meanwhile)
+-- the first host in round-robin order that this crawler can start now (the hosts after the
+-- finished tokens: their download slot here still waits out its delay, or a request for them is
+-- on its way there; another crawler may take them meanwhile)
 local skip = {}
-for i = 6, #ARGV do skip[ARGV[i]] = true end
+for i = first_skip, #ARGV do skip[ARGV[i]] = true end
 local host = nil
-local candidates = redis.call('ZRANGE', P .. 'hosts', 0, #ARGV - 5)
+local candidates = redis.call('ZRANGE', P .. 'hosts', 0, #ARGV - first_skip + 1)
 for _, h in ipairs(candidates) do
   if not skip[h] then host = h; break end
 end
@@ -137,14 +147,14 @@ if host == nil then
   else  -- free hosts, but all waiting out a delay here: not starved, let the others take them
     redis.call('ZREM', P .. 'starved', me)
   end
-  return {back}
+  return none()
 end
 redis.call('ZREM', P .. 'starved', me)
 local q = P .. 'q:' .. host
 local top = redis.call('ZRANGE', q, 0, 0, 'WITHSCORES')
 if #top == 0 then
   redis.call('ZREM', P .. 'hosts', host)
-  return {back}
+  return none()
 end
 redis.call('ZREM', q, top[1])
 redis.call('DECR', P .. 'queued')
@@ -220,6 +230,9 @@ class HostQueueScheduler:
         self._renew = server.register_script(RENEW)
         self._free = server.register_script(FREE)
         self.tokens: dict[Request, str] = {}
+        # requests leased but not yet in their download slot (the downloader middlewares run
+        # first): a second request for the same host would wait there for the slot's delay
+        self.in_transit: dict[Request, tuple[str, float]] = {}
         self._wake_at: float | None = None
         self._wake_timer: asyncio.TimerHandle | None = None
 
@@ -232,6 +245,8 @@ class HostQueueScheduler:
         scheduler = cls(crawler, server, k["prefix"], df)
         crawler.signals.connect(scheduler.left_downloader,
                                 signal=signals.request_left_downloader)
+        crawler.signals.connect(scheduler.reached_downloader,
+                                signal=signals.request_reached_downloader)
         return scheduler
 
     # -- Scrapy's scheduler interface -------------------------------------------------------
@@ -252,13 +267,14 @@ class HostQueueScheduler:
         self.tokens.clear()
 
     def enqueue_request(self, request: Request) -> bool:
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
         try:
-            if not request.dont_filter and self.df.request_seen(request):
+            data = pickle.dumps(request.to_dict(spider=self.spider), protocol=4)
+            # the duplicate filter (scrapy-redis's key and fingerprint) checked in the same call
+            if not self._push(args=[self.prefix, host_of(request.url), -request.priority, data,
+                                    self.limit, self.df.key, fingerprint]):
                 self.df.log(request, self.spider)
                 return False
-            data = pickle.dumps(request.to_dict(spider=self.spider), protocol=4)
-            self._push(args=[self.prefix, host_of(request.url), -request.priority, data,
-                             self.limit])
         except redis.RedisError as exc:  # counted: the crawler's `closed` record reports it
             self.crawler.stats.inc_value("distributed/lost_links")
             logger.debug("link lost, Redis unreachable: %s %s", request.url, exc)
@@ -268,25 +284,27 @@ class HostQueueScheduler:
         return True
 
     def next_request(self) -> Request | None:
-        self.settle()
         token = uuid.uuid4().hex
         waiting, ready_in = self.waiting_here()
+        done = self._finished()  # ended in the same call (one round trip to Redis per request)
         try:
-            got = self._pop(args=[self.prefix, token, self.limit, self.ttl_ms, self.id, *waiting])
-            queued = 0 if len(got) > 1 else int(self.server.get(self.prefix + "queued") or 0)
+            got = self._pop(args=[self.prefix, token, self.limit, self.ttl_ms, self.id,
+                                  len(done), *done, *waiting])
         except redis.RedisError as exc:
             self._down(exc)
             return None
+        self._forget(done)
         self.redis_down = False
         if got[0]:
             self.crawler.stats.inc_value("distributed/given_back", int(got[0]))
             logger.warning("gave back %d request(s) whose crawler stopped renewing its lease",
                            got[0])
-        if len(got) < 2:
-            if queued or waiting:  # requests wait for a host slot another crawler holds, or
+        if not isinstance(got[1], bytes):
+            if got[1] or waiting:  # requests wait for a host slot another crawler holds, or
                 self.wake(min(0.1, ready_in))  # for a delay here: ask again soon
             return None
         request = request_from_dict(pickle.loads(got[1]), spider=self.spider)
+        self.in_transit[request] = (host_of(request.url), time.monotonic())
         self.leased[token] = request
         self.tokens[request] = token
         self.crawler.stats.inc_value("scheduler/dequeued/redis")
@@ -299,13 +317,22 @@ class HostQueueScheduler:
         while it waits here, where another crawler could start it at once."""
         downloader = getattr(self.crawler.engine, "downloader", None)
         slots = getattr(downloader, "slots", None) or {}
-        now, waiting, ready_in = time.monotonic(), [], 1.0
+        now, waiting, ready_in = time.monotonic(), set(), 1.0
         for key, slot in slots.items():
             pause = slot.delay - (now - slot.lastseen) if slot.delay else 0.0
             if slot.queue or slot.latercall is not None or pause > 0:
-                waiting.append(key)
+                waiting.add(key)
                 ready_in = min(ready_in, max(pause, 0.01))
-        return waiting, ready_in
+        for request, (host, since) in list(self.in_transit.items()):
+            if now - since > IN_TRANSIT_SECONDS:  # dropped on its way (robots.txt, fresh enough…)
+                del self.in_transit[request]
+            else:
+                waiting.add(host)
+                ready_in = min(ready_in, 0.05)
+        return sorted(waiting), ready_in
+
+    def reached_downloader(self, request: Request) -> None:
+        self.in_transit.pop(request, None)
 
     def has_pending_requests(self) -> bool:
         try:
@@ -320,26 +347,33 @@ class HostQueueScheduler:
             return 0
 
     # -- leases -----------------------------------------------------------------------------
-    def settle(self) -> None:
-        """End the leases of requests the engine is done with (scraped, items pushed)."""
+    def _finished(self) -> list[str]:
+        """Tokens of leased requests the engine is done with (scraped, items pushed)."""
         if not self.leased:
-            return
+            return []
         slot = getattr(self.crawler.engine, "_slot", None)  # Scrapy keeps no public list
         inprogress = slot.inprogress if slot is not None else set()
-        done = [t for t, r in self.leased.items() if r not in inprogress]
-        if not done:
+        return [t for t, r in self.leased.items() if r not in inprogress]
+
+    def _forget(self, done: list[str]) -> None:
+        for t in done:
+            self.tokens.pop(self.leased.pop(t), None)
+
+    def settle(self) -> None:
+        """End the leases of requests the engine is done with."""
+        if not (done := self._finished()):
             return
         try:
             self._release(args=[self.prefix, self.limit, 0, *done])
         except redis.RedisError as exc:
             self._down(exc)
             return
-        for t in done:
-            self.tokens.pop(self.leased.pop(t), None)
+        self._forget(done)
 
     def left_downloader(self, request: Request) -> None:
         """The host's slot is free once the response is in (or the download failed); the lease
         itself stays until the engine is done with the request."""
+        self.in_transit.pop(request, None)
         if (token := self.tokens.pop(request, None)) is None:
             return
         try:

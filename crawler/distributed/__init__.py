@@ -175,6 +175,7 @@ class RedisItemsPipeline:
         self.server = redis_client(s["REDIS_URL"])
         self.key = keys(s["ARCHIVE_REDIS_JOB"])["items"]
         self.max_items = s.getint("ARCHIVE_REDIS_MAX_ITEMS")
+        self.backlog = 0  # items waiting for the writer, as of this crawler's last push
         self.workers = worker_count(s.get("ARCHIVE_WORKERS"))
         self.pool: ProcessPoolExecutor | None = None
         from crawler.pipelines import file_limits  # pipelines imports this module's siblings
@@ -210,30 +211,34 @@ class RedisItemsPipeline:
         if (item := redirect_loop(request)) is not None:
             self._push(encode_item(item))
 
-    def _push(self, data: bytes) -> None:
+    def _push(self, data: bytes) -> int:
+        """Push one encoded item; the list's length after it (0 when Redis is unreachable)."""
         try:
-            self.server.rpush(self.key, data)
+            return int(self.server.rpush(self.key, data))
         except redis.RedisError as exc:  # counted: the crawler's `closed` record reports it
             stats = self.crawler.stats
             stats.inc_value("distributed/lost_items")
             level = logging.ERROR if stats.get_value("distributed/lost_items") == 1 else \
                 logging.DEBUG
             logger.log(level, "item lost, Redis unreachable (%s); later ones are counted", exc)
+            return 0
 
     async def process_item(self, item: Any) -> Any:
-        # Backpressure: a writer that falls behind slows the crawlers instead of filling Redis.
+        # Backpressure: a writer that falls behind slows the crawlers instead of filling Redis
+        # (the length the last push returned; asked again only while it is too long).
         try:
-            while self.server.llen(self.key) >= self.max_items:
+            while self.backlog >= self.max_items:
                 await asyncio.sleep(0.05)
+                self.backlog = int(self.server.llen(self.key))
         except redis.RedisError:
-            pass  # _push says so
+            self.backlog = 0  # _push says so
         derived = None
         if isinstance(item, PageItem):
             try:
                 derived = await derive_item(self.pool, item, self.file_limits)
             except Exception:  # the writer derives it again and records what goes wrong
                 logger.exception("could not derive %s; the writer will", item.capture.url)
-        self._push(encode_item(item, derived))
+        self.backlog = self._push(encode_item(item, derived))
         return item
 
 
