@@ -346,7 +346,8 @@ def _build(records: list[Government]) -> _Index:
 @cache
 def _index(year: int | None) -> _Index:
     if year is not None:
-        return _build(governments(year))
+        records = governments(year)
+        return _index_of(frozenset(records), records)
     # No year: today's governments; a name only a former government had still finds it.
     latest = [records[-1] for records in _all().values()]
     current = [g for g in latest if g.last_year is None]
@@ -354,6 +355,17 @@ def _index(year: int | None) -> _Index:
     former = _build(latest)
     return _Index({**former.exact, **index.exact}, {**former.stems, **index.stems},
                   max(index.longest, former.longest), index.starts | former.starts)
+
+
+_SHARED: dict[frozenset[Government], _Index] = {}
+
+
+def _index_of(key: frozenset[Government], records: list[Government]) -> _Index:
+    """One index per distinct set of governments: years without a change of divisions (2021 and
+    2022, 2023 and 2024 …) share it (~6.5 MB and ~0.15 s each in every process that attributes)."""
+    if key not in _SHARED:
+        _SHARED[key] = _build(records)
+    return _SHARED[key]
 
 
 def _ancestors(code: str, year: int | None) -> list[str]:
