@@ -2,7 +2,9 @@
 
 Replaces scrapy-redis's single priority queue (its duplicate filter stays). A crawler takes a
 request only when it can start it now: `next_request` leases one from a host that has fewer than
-CONCURRENT_REQUESTS_PER_DOMAIN leases *across all crawlers*, so
+CONCURRENT_REQUESTS_PER_DOMAIN leases *across all crawlers* and whose download slot in this
+crawler is not waiting out a delay (AutoThrottle's pause, or a request of ours on its way there):
+such a lease would hold a crawl-wide slot idle while another crawler could use it. So
 - work is shared: a crawler never hoards requests it would only queue in its own downloader, so
   with default settings every crawler takes a fair share of the hosts that are free;
 - politeness holds for the whole crawl: no host has more requests in flight, from all crawlers
