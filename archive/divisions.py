@@ -338,9 +338,25 @@ def _build(records: list[Government]) -> _Index:
         if key in exact:  # 吉林 is 吉林省's stem and 吉林市's: the exact name decides
             stems[key] |= exact[key]
     longest = max(map(len, [*exact, *stems]))
-    return _Index({k: tuple(sorted(v, key=lambda g: g.adcode)) for k, v in exact.items()},
-                  {k: tuple(sorted(v, key=lambda g: g.adcode)) for k, v in stems.items()},
+    return _Index({_key(k): _candidates(v) for k, v in exact.items()},
+                  {_key(k): _candidates(v) for k, v in stems.items()},
                   longest, frozenset(k[:2] for k in [*exact, *stems]))
+
+
+# Indexes of different years hold mostly the same names for the same governments. Their keys and
+# candidate tuples are made once and shared (~17 MB less for the eight report years).
+_KEYS: dict[str, str] = {}
+_CANDIDATES: dict[tuple[int, ...], tuple[Government, ...]] = {}
+
+
+def _key(name: str) -> str:
+    return _KEYS.setdefault(name, name)
+
+
+def _candidates(govs: set[Government]) -> tuple[Government, ...]:
+    ordered = tuple(sorted(govs, key=lambda g: g.adcode))
+    # Records are shared between years (`_all`), so their ids name the same tuple.
+    return _CANDIDATES.setdefault(tuple(map(id, ordered)), ordered)
 
 
 @cache

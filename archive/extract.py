@@ -10,7 +10,6 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 
@@ -137,6 +136,8 @@ def extract_page(body: bytes, content_type: str | None, url: str,
     if sum(len(line) for line in raw_lines) < MIN_REPORT_CHARS:
         # No article container we recognise: fall back to trafilatura's generic extraction.
         how = "trafilatura"
+        import trafilatura  # here, not at the top: the crawl process need not load it (~20 MB)
+
         raw_lines = (trafilatura.extract(
             decoded.text, url=url, include_comments=False, include_tables=True,
             favor_recall=True, output_format="txt",

@@ -55,14 +55,6 @@ class SearchIndex:
         uni, bi = index or index_form(f"{title or ''}\n{text or ''}")
         self._op(_INSERT, [rowid, uni, bi])
 
-    def reindex(self, url: str, index: IndexForm | None = None,
-                old: tuple[str | None, str | None] | None = None) -> None:
-        """(Re)index the report stored under `url`."""
-        row = self.db.execute("SELECT rowid, title, text FROM reports WHERE url = ?",
-                              [url]).fetchone()
-        if row:
-            self.add(*row, index=index, old=old)
-
     def _op(self, sql: str, params: list[Any]) -> None:
         if self._ops is None:
             self.db.execute(sql, params)

@@ -181,7 +181,7 @@ class PageWriter:
             "issuer_level": issuer.level if issuer else None,
         }
         save_analysis(self.db, url, ex.text, ex.content_hash, ex.analysis)  # #18, if changed
-        old = self.db.execute("SELECT content_hash, title, text, first_seen FROM reports "
+        old = self.db.execute("SELECT content_hash, title, text, first_seen, rowid FROM reports "
                               "WHERE url = ?", [url]).fetchone()
         row["deadline_status"], row["days_late"], _ = deadline_status(
             ex.report_year, ex.published, old[3] if old else fetched_at)
@@ -191,20 +191,22 @@ class PageWriter:
             [url, ex.content_hash, ex.title, ex.text, fetched_at, capture_id, EXTRACTOR_VERSION,
              utcnow()],
         )
+        # The search entry is written from what is in hand (the row's id, this title and text),
+        # not read back from `reports`: reading a report's text back cost a lookup per page.
         if old is None:
-            self._insert("reports", {**row, "first_seen": fetched_at, "last_seen": fetched_at,
-                                     "changed_at": fetched_at})
-            self.index.reindex(url, index)
+            rowid = self._insert("reports", {**row, "first_seen": fetched_at,
+                                             "last_seen": fetched_at, "changed_at": fetched_at})
+            self.index.add(rowid, ex.title, ex.text, index=index)
             return PageResult.REPORT_NEW
         if seen:
             row["last_seen"] = fetched_at
         if old[0] == ex.content_hash:
             self._update_report(url, row)
             if old[1] != ex.title:
-                self.index.reindex(url, index, old=(old[1], old[2]))
+                self.index.add(old[4], ex.title, ex.text, index=index, old=(old[1], old[2]))
             return PageResult.REPORT_UNCHANGED
         self._update_report(url, {**row, "changed_at": utcnow() if not seen else fetched_at})
-        self.index.reindex(url, index, old=(old[1], old[2]))
+        self.index.add(old[4], ex.title, ex.text, index=index, old=(old[1], old[2]))
         return PageResult.REPORT_CHANGED
 
     def log_failure(self, *, url: str, source: str, role: str, outcome: str, reason: str,

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
-
-import redis
+from typing import TYPE_CHECKING, Any
 
 from archive.constants import TIMESTAMP_FORMAT
 from archive.revalidation import VALIDATOR_HEADERS
 from archive.urls import canonical_url
+
+if TYPE_CHECKING:
+    import redis
 
 
 def keys(job: str) -> dict[str, str]:
@@ -28,7 +29,10 @@ def keys(job: str) -> dict[str, str]:
 
 
 def redis_client(url: str) -> redis.Redis:
-    """A client that fails within seconds instead of hanging when Redis is gone."""
+    """A client that fails within seconds instead of hanging when Redis is gone. (redis is
+    imported here: a single-process crawl, which imports this module, never loads it.)"""
+    import redis
+
     return redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
 
 
@@ -37,13 +41,16 @@ class RedisValidators:
     Last-Modified, last confirmed) instead of reading SQLite, which may be on another machine."""
 
     def __init__(self, server: redis.Redis, job: str) -> None:
+        import redis
+
         self.server = server
         self.key = keys(job)["validators"]
+        self.errors = redis.RedisError
 
     def _get(self, url: str) -> dict[str, Any]:
         try:
             raw = self.server.hget(self.key, canonical_url(url))
-        except redis.RedisError:  # fetched unconditionally: nothing lost, only not revalidated
+        except self.errors:  # fetched unconditionally: nothing lost, only not revalidated
             return {}  # (the crawler's heartbeat reports a lost Redis and ends the crawler)
         return json.loads(raw) if raw else {}
 

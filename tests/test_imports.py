@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -153,3 +155,31 @@ def test_crawler_holds_no_sql(name: str) -> None:
     calls = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Call) and n.args
              and isinstance(n.func, ast.Attribute) and n.func.attr in ("execute", "executemany")]
     assert not calls, f"{rel} calls execute(…) at lines {calls}"
+
+
+def _loaded_after(code: str) -> set[str]:
+    """The top-level packages a fresh interpreter has loaded after running `code`."""
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys\nprint(' '.join(sys.modules))"],
+        cwd=REPO, capture_output=True, text=True, check=True).stdout
+    return {m.split(".")[0] for m in out.split()}
+
+
+def test_the_crawl_process_loads_neither_trafilatura_nor_redis() -> None:
+    """A single-process crawl holds Scrapy, the spider, the pipeline and the writer thread; the
+    fallback extractor (~20 MB) belongs to the extraction workers, Redis to distributed mode."""
+    loaded = _loaded_after("import crawler.settings, crawler.spiders.reports, crawler.pipelines, "
+                           "crawler.writer, crawler.middlewares")
+    assert "scrapy" in loaded  # the check sees what was imported
+    assert not {"trafilatura", "redis"} & loaded
+
+
+def test_extraction_workers_start_with_the_extractors_loaded_and_frozen() -> None:
+    """The fork server's preload (archive.workers) loads the extractors and freezes the
+    collector's view of them, so the workers it forks keep those pages shared. Run in a fresh
+    interpreter: a fork server, once started, keeps the preload it started with."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import gc\nfrom crawler.writer import derive_pool\n"
+         "pool = derive_pool(1)\nprint(pool.submit(gc.get_freeze_count).result(timeout=60))\n"
+         "pool.shutdown()"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert int(out) > 10_000
