@@ -26,7 +26,7 @@ class Derived:
     sha256: str | None
     problem: Problem | None = None
     extraction: Extraction | None = None
-    index: tuple[str, str] | None = None   # search-index form of title + text, for reports
+    index: tuple[str, bytes] | None = None  # search-index form of title + text, for reports
 
 
 def content_type_of(headers: dict[str, str]) -> str | None:
@@ -82,8 +82,15 @@ def derive(body: bytes, headers: dict[str, str], status: int, url: str, is_listi
     return Derived(sha, None, with_analysis(extraction, url), _index(extraction))
 
 
-def _index(ex: Extraction) -> tuple[str, str] | None:
-    return index_form(f"{ex.title or ''}\n{ex.text}") if ex.kind == "report" else None
+def _index(ex: Extraction) -> tuple[str, bytes] | None:
+    """The search-index form, its pairs as UTF-8 bytes: FTS5 reads a blob as the text it encodes,
+    and bytes cross the process boundary as one copy (a str of ~27,000 characters is encoded
+    when pickled, decoded when unpickled and encoded again when bound: ~0.15 ms and ~50 KB more
+    per report in the crawl process)."""
+    if ex.kind != "report":
+        return None
+    uni, bi = index_form(f"{ex.title or ''}\n{ex.text}")
+    return uni, bi.encode()
 
 
 def with_analysis(ex: Extraction, url: str = "") -> Extraction:

@@ -9,7 +9,8 @@ import sqlite_utils
 
 from archive.search import index_form
 
-IndexForm = tuple[str, str]  # (unigrams, bigrams) as `index_form` returns them
+# (unigrams, bigrams) as `index_form` returns them; the bigrams may be UTF-8 bytes (archive.derive)
+IndexForm = tuple[str, str | bytes]
 
 
 def rebuild_search_index(db: sqlite_utils.Database) -> None:

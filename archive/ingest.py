@@ -17,8 +17,6 @@ module only writes.
 from __future__ import annotations
 
 import logging
-import os
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ from archive import exploration
 from archive.constants import FetchOutcome, PageResult
 from archive.derive import Derived
 from archive.pages import Capture, Outcome
+from archive.process import exit_with_parent
 from archive.store import Archive
 
 logger = logging.getLogger(__name__)
@@ -189,18 +188,3 @@ def serve(db_path: str, run_id: int | None, inbox: Any, outbox: Any, parent_pid:
     finally:
         archive.close()
         outbox.put(("cpu", time.process_time()))  # the last message: this process's CPU seconds
-
-
-def exit_with_parent(pid: int) -> None:
-    """End this process when process `pid` is gone (even after SIGKILL, which leaves it no chance
-    to end its children). A worker's initializer."""
-
-    def watch() -> None:
-        while True:
-            time.sleep(2)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()

@@ -10,6 +10,7 @@ archive themselves; the main process only writes, one transaction per batch.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -82,6 +83,10 @@ def reextract(archive: Archive, *, progress: bool = True, workers: int | None = 
                 _store(ingest, derived, counts)
                 bar.update(len(batch))
         else:
+            # Workers fork from this process: load the extractors once (trafilatura too) and
+            # freeze them first, as the crawl's fork server does (archive.workers).
+            importlib.import_module("archive.workers")
+
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 futures = [pool.submit(_extract_batch, archive.path, batch)
                            for batch in _batches(ids, BATCH)]

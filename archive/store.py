@@ -155,16 +155,3 @@ class Archive:
         with self.db.atomic():
             self.pages.log_failure(url=url, source=source, role=role, outcome=outcome,
                                    reason=reason, status=status, retries=retries, run_id=run_id)
-
-    # Older names of the search-index deferral (now `archive.ingest` drives it).
-    def begin_deferred_index(self) -> None:
-        self.index.defer()
-
-    def index_mark(self) -> int:
-        return self.index.mark()
-
-    def drop_index_ops(self, mark: int) -> None:
-        self.index.drop(mark)
-
-    def flush_index(self) -> None:
-        self.index.flush()

@@ -15,7 +15,7 @@ import gc
 
 import trafilatura  # noqa: F401  the fallback extractor (archive.extract imports it on first use)
 
-import archive.derive  # noqa: F401
+import archive.derive
 import archive.ingest  # noqa: F401
 
 gc.collect()

@@ -55,10 +55,15 @@ def real_pages() -> Iterator[Page]:
         yield f"real:{p.file}", p.body(), p.content_type, p.url
 
 
+def _plain(value: Any) -> str:
+    """The index form's pairs travel as UTF-8 bytes: digest the text they encode, as before."""
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
 def fingerprint(derived: Derived) -> dict[str, Any]:
     """A digest of every field of the result, plus what a person reads in a diff."""
     full = json.dumps(dataclasses.asdict(derived), ensure_ascii=False, sort_keys=True,
-                      default=str)
+                      default=_plain)
     ex = derived.extraction
     return {"digest": hashlib.sha256(full.encode("utf-8")).hexdigest()[:20],
             "kind": ex.kind if ex else None, "title": ex.title if ex else None,

@@ -12,9 +12,6 @@ written everything when `close()` returns (nothing is deferred past the crawl).
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
-import functools
 import logging
 import multiprocessing
 import os
@@ -22,7 +19,7 @@ import queue
 import threading
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -32,8 +29,9 @@ from archive.constants import EXIT_UNHEALTHY, FetchOutcome, PageResult
 from archive.derive import Derived, derive
 from archive.files import DEFAULT_LIMITS, FileLimits
 from archive.health import DEFAULT_FAIL_ON, save_health, unhealthy
-from archive.ingest import Entry, ExploreEntry, Ingest, PageEntry, exit_with_parent, serve
+from archive.ingest import Entry, ExploreEntry, Ingest, PageEntry, serve
 from archive.pages import Outcome
+from archive.process import TRIM_SECONDS, exit_with_parent, release_free_memory
 from archive.store import Archive
 from crawler.items import ExploreRecord, FailureItem, PageItem
 from crawler.sources import Source
@@ -43,29 +41,6 @@ logger = logging.getLogger(__name__)
 # What the fork server imports before it forks the extraction workers and the writer process:
 # one list for both, as the first process started fixes it for the crawl.
 FORKSERVER_PRELOAD = ["archive.workers"]
-
-
-TRIM_SECONDS = 5.0  # the writer thread hands freed memory back this often (release_free_memory)
-
-
-def release_free_memory() -> None:
-    """Give the heap memory that is free again back to the system (glibc's `malloc_trim`).
-
-    A batch's pages, results and SQLite buffers are allocated and freed by several threads; glibc
-    keeps what was freed for later use, so a burst (the writer falling behind for a while) stays
-    in the process's size for the rest of the crawl: ~15–25 MB measured, which `--rss-check`
-    counts. Trimming takes a few milliseconds; elsewhere than glibc it does nothing."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
 
 
 def worker_count(workers: int | str | None) -> int:
@@ -125,7 +100,7 @@ class ArchiveWriter:
         self.db_path = config.db_path
         self.sources = sources
         self.workers = worker_count(config.workers)
-        self.max_pending = 2 * config.batch_size
+        self.max_pending = config.batch_size
         self.archive: Archive | None = None
         self.ingest: Ingest | None = None
         self.pool: Executor | None = None
