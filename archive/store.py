@@ -55,6 +55,13 @@ OK, NOT_MODIFIED, HTTP_ERROR, NETWORK_ERROR, SKIPPED, BLOCKED = (
 )
 
 
+# SQLite page size of a new archive. A report is ~55 KB of raw page and 3 × ~27 KB of text, so
+# with SQLite's default 4 KiB pages every write is dozens of pages (and as many write calls, twice
+# with the WAL): 16 KiB took the writer's CPU per report from ~3.4 to ~2.5 ms (user + system,
+# measured on the bench's pages), for a 5 % larger file.
+PAGE_SIZE = 16384
+
+
 class Archive:
     """Read and write the archive file. Use from one thread at a time; one per process."""
 
@@ -67,6 +74,8 @@ class Archive:
         conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
                                check_same_thread=False)
         self.db = sqlite_utils.Database(conn)
+        # Before anything is written; an existing archive keeps its page size.
+        self.db.execute(f"PRAGMA page_size={PAGE_SIZE}")
         if self.path != ":memory:":
             self.db.enable_wal()
         self.db.execute("PRAGMA synchronous=NORMAL")

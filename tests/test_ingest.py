@@ -102,3 +102,27 @@ def test_the_writer_process_is_replaced_when_it_dies(tmp_path: Path) -> None:
     (status,) = archive.db.execute("SELECT status FROM crawl_runs").fetchone()
     assert status == "finished"
     archive.close()
+
+
+def test_a_new_archive_has_large_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    """New archives use PAGE_SIZE (fewer, larger writes per report); an archive made with
+    SQLite's default 4 KiB pages is opened and written as it is, and stays searchable."""
+    import sqlite3
+
+    from archive.store import PAGE_SIZE
+
+    new = Archive(tmp_path / "new.db")
+    assert new.db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE > 4096
+    new.close()
+    old_path = tmp_path / "old.db"
+    conn = sqlite3.connect(old_path)
+    conn.execute("PRAGMA page_size=4096")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE earlier (x)")
+    conn.close()
+    old = Archive(old_path)
+    outcomes = Ingest(old).write_batch([entry(1), entry(2)])
+    assert [o.result for o in outcomes] == [PageResult.REPORT_NEW] * 2
+    assert old.db.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert searchable(old) == 2
+    old.close()
