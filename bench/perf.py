@@ -336,6 +336,14 @@ def main(argv: list[str] | None = None) -> int:
                     r = res[name]
                     print(f"{name:8s} {r['pages']:6d} pages {r['seconds']:7.1f} s "
                           f"{r['pages_per_s']:7.1f} pages/s  RSS {r['peak_rss_mb']:.0f} MB")
+            for name in ("reextract_single", "reextract_workers"):
+                if name in res:
+                    r = res[name]
+                    print(f"{name:17s} {r['pages']:6d} pages {r['seconds']:7.1f} s "
+                          f"{r['pages_per_s']:7.1f} pages/s")
+            if {"reextract_single", "reextract_workers"} <= res.keys():
+                one, pool = res["reextract_single"], res["reextract_workers"]
+                print(f"reextract speedup (workers) {one['seconds'] / pool['seconds']:.2f}×")
             if "files" in res:
                 files_bench.report(res["files"])
             failures = []
