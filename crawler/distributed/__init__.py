@@ -133,7 +133,11 @@ def encode_item(item: PageItem | FailureItem | ExploreRecord,
     head: dict[str, Any] = {"type": "page", "capture": cap, "is_listing": item.is_listing,
                             "note": item.note, "links": item.links, "truncated": item.truncated}
     if derived is not None:
-        head["derived"] = {"extractor_version": EXTRACTOR_VERSION, **asdict(derived)}
+        d = asdict(derived)
+        if d["index"] is not None:  # the pairs travel as UTF-8 bytes (archive.derive); JSON: text
+            uni, bi = d["index"]
+            d["index"] = [uni, bi.decode() if isinstance(bi, bytes) else bi]
+        head["derived"] = {"extractor_version": EXTRACTOR_VERSION, **d}
     return json.dumps(head, ensure_ascii=False).encode() + SEP + body
 
 
@@ -160,7 +164,7 @@ def decode_item(data: bytes) -> Decoded:
         derived = Derived(
             d["sha256"], Problem(**d["problem"]) if d["problem"] else None,
             Extraction(**d["extraction"]) if d["extraction"] else None,
-            tuple(d["index"]) if d["index"] else None)  # type: ignore[arg-type]
+            (d["index"][0], d["index"][1].encode()) if d["index"] else None)
         return item, derived
     return {"type": kind, **obj}
 
